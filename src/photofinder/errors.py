@@ -1,0 +1,32 @@
+"""Expected problems, as typed exceptions with a message a person can act on.
+
+Anything that is not a ``PhotofinderError`` is a bug and is shown as one.
+"""
+
+
+class PhotofinderError(Exception):
+    """A routine problem: its message is one plain, actionable line."""
+
+
+class ImageError(PhotofinderError):
+    """A file could not be read as a photo (corrupt, truncated, too big, not an image)."""
+
+
+class ModelError(PhotofinderError):
+    """The model could not be created or its weights could not be loaded."""
+
+
+class DownloadError(ModelError):
+    """Model weights could not be downloaded (offline, server error, disk full)."""
+
+
+class DownloadCancelled(DownloadError):
+    """The user cancelled a weights download; the partial file is kept for resuming."""
+
+
+class StoreError(PhotofinderError):
+    """The index could not be read or written (read-only folder, disk full, locked)."""
+
+
+class QueryError(PhotofinderError):
+    """A search could not be run as asked (empty text, unreadable query image)."""

@@ -1,0 +1,106 @@
+"""Typed records passed between the layers (scanner, indexer, store, UI, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What a cheap ``stat`` says about a photo file: enough to skip unchanged files."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One indexed photo, as stored (without its vector)."""
+
+    path: str
+    folder: str
+    size: int
+    mtime_ns: int
+    fingerprint: str
+    width: int
+    height: int
+    taken_at: datetime
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result: the photo and its cosine similarity to the query."""
+
+    photo: Photo
+    score: float
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that was skipped, and why, in one line."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """Where an indexing run stands; sent to progress callbacks."""
+
+    done: int
+    total: int
+    photos_per_second: float
+    current_path: str = ""
+    embedded: int = 0
+    reused: int = 0
+    skipped: int = 0
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.photos_per_second <= 0 or self.total <= self.done:
+            return None
+        return (self.total - self.done) / self.photos_per_second
+
+
+@dataclass(frozen=True)
+class IndexChanges:
+    """What an indexing run changed, so views refresh only what moved."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    problems: tuple[FileProblem, ...] = ()
+    cancelled: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restricts a search to folders and a capture-date range."""
+
+    folders: tuple[str, ...] = ()
+    taken_after: datetime | None = None
+    taken_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model embeds the photos, and how it runs here."""
+
+    model_id: str
+    device: str
+    precision: str
+    dimension: int
+    extra: dict = field(default_factory=dict, compare=False)

@@ -1,0 +1,44 @@
+"""Fixtures shared by the whole suite: a private data folder and the shared photos."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_PHOTOS = Path(
+    os.environ.get("PHOTOFINDER_TEST_PHOTOS", REPO.parent / "shared" / "photos" / "coco-train")
+)
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own data folder and default settings."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("PHOTOFINDER_HOME", str(home))
+    for name in ("PHOTOFINDER_MODEL", "PHOTOFINDER_WEIGHTS"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared_photos() -> Path:
+    """The 80 real COCO photos from ../shared (PHOTOFINDER_TEST_PHOTOS moves them)."""
+    images = SHARED_PHOTOS / "images"
+    if not images.is_dir():
+        pytest.skip(f"shared photos not found at {SHARED_PHOTOS} (set PHOTOFINDER_TEST_PHOTOS)")
+    return images
+
+
+@pytest.fixture(scope="session")
+def shared_labels(shared_photos) -> dict[str, dict]:
+    """labels.jsonl of the shared photos, keyed by file name."""
+    labels = {}
+    with open(SHARED_PHOTOS / "labels.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            labels[Path(row["file"]).name] = row
+    return labels
