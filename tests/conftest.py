@@ -42,3 +42,24 @@ def shared_labels(shared_photos) -> dict[str, dict]:
             row = json.loads(line)
             labels[Path(row["file"]).name] = row
     return labels
+
+
+TEST_CACHE = Path(os.environ.get("PHOTOFINDER_TEST_CACHE", REPO / ".cache" / "test-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_weights() -> Path:
+    """The tiny shapes model, trained once (about a minute) and cached between runs."""
+    from photofinder.tinymodel.train import ensure_trained
+
+    return ensure_trained(TEST_CACHE)
+
+
+@pytest.fixture
+def tiny_model(tiny_weights, monkeypatch) -> Path:
+    """Point photofinder (in this process and in subprocesses) at the tiny trained model."""
+    from photofinder.tinymodel import MODEL_NAME
+
+    monkeypatch.setenv("PHOTOFINDER_MODEL", MODEL_NAME)
+    monkeypatch.setenv("PHOTOFINDER_WEIGHTS", str(tiny_weights))
+    return tiny_weights

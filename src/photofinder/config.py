@@ -20,8 +20,8 @@ from photofinder.errors import StoreError
 log = logging.getLogger("photofinder.config")
 
 APP_NAME = "photofinder"
-DEFAULT_MODEL = "ViT-B-32-256"
-DEFAULT_PRETRAINED = "datacomp_s34b_b86k"
+DEFAULT_MODEL = "ViT-B-32"
+DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,242 @@
+"""Turns photos and text into unit vectors in one shared space (open_clip).
+
+torch and open_clip are imported only when the model is first needed, so the
+window and the CLI's quick commands start without paying for them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from photofinder.errors import ModelError, PhotofinderError
+from photofinder.hardware import Placement, pick_placement
+from photofinder.records import ModelInfo
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+log = logging.getLogger("photofinder.embed")
+
+MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
+RANDOM_WEIGHTS = "random"  # benchmarks only: compute cost does not depend on the weights
+MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
+
+ProgressCallback = Callable[[int, "int | None"], None]
+
+
+def register_model_configs() -> None:
+    """Make the project's own model configs (the tiny test model) known to open_clip."""
+    import open_clip
+
+    if MODEL_CONFIG_DIR.is_dir() and not getattr(register_model_configs, "done", False):
+        open_clip.add_model_config(MODEL_CONFIG_DIR)
+        register_model_configs.done = True
+
+
+def embedding_dimension(arch: str) -> int:
+    """The vector size of an architecture, read from its config without building it."""
+    import open_clip
+
+    register_model_configs()
+    config = open_clip.get_model_config(arch)
+    if config is None:
+        raise ModelError(f"unknown model '{arch}'; see `open_clip.list_models()` for names")
+    return int(config["embed_dim"])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model to use: an open_clip architecture plus a pretrained tag or a weights file."""
+
+    arch: str
+    pretrained: str = ""
+    weights: str = ""
+
+    @property
+    def model_id(self) -> str:
+        """Stored with every vector; a different id means the vectors must be re-made."""
+        if self.weights:
+            from photofinder.indexing.fingerprint import fingerprint
+
+            path = Path(self.weights).expanduser()
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                raise ModelError(f"weights file not found: {path}") from exc
+            return f"{self.arch}/file-{fingerprint(path, size)[:16]}"
+        return f"{self.arch}/{self.pretrained or RANDOM_WEIGHTS}"
+
+
+class Embedder:
+    """Loads the model lazily (once, thread-safe) and embeds batches."""
+
+    def __init__(self, spec: ModelSpec, models_dir: Path, placement: Placement | None = None):
+        self.spec = spec
+        self.models_dir = models_dir
+        self._placement = placement
+        self._lock = threading.Lock()
+        self._model = None
+        self._tokenizer = None
+        self._preprocess = None
+        self._dtype = None
+        self.info: ModelInfo | None = None
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def batch_size(self) -> int:
+        return (self._placement or pick_placement()).batch_size
+
+    def load(self, progress: ProgressCallback | None = None,
+             cancel: Callable[[], bool] | None = None) -> ModelInfo:
+        """Build the model with its weights (downloading them on first use)."""
+        with self._lock:
+            if self.info is not None:
+                return self.info
+            started = time.perf_counter()
+            weights = self._resolve_weights(progress, cancel)
+            model, preprocess, tokenizer = self._build(weights)
+            placement = self._placement or pick_placement()
+            model, placement = self._place(model, placement)
+            self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
+            self.info = ModelInfo(
+                model_id=self.spec.model_id, device=placement.device,
+                precision=placement.precision, dimension=embedding_dimension(self.spec.arch),
+            )
+            self._placement = placement
+            log.info("model %s ready on %s in %s (%.1f s)", self.info.model_id,
+                     placement.device, placement.precision, time.perf_counter() - started)
+            return self.info
+
+    # --- embedding -----------------------------------------------------------
+
+    def preprocess(self, image: "Image.Image") -> "torch.Tensor":
+        """PIL image -> model input tensor; thread-safe, runs in decode workers."""
+        if self._preprocess is None:
+            self.load()
+        return self._preprocess(image)
+
+    @property
+    def input_size(self) -> int:
+        """The shortest side the model looks at; decoders may reduce photos to it."""
+        import open_clip
+
+        register_model_configs()
+        size = open_clip.get_model_config(self.spec.arch)["vision_cfg"].get("image_size", 224)
+        return max(size) if isinstance(size, (tuple, list)) else int(size)
+
+    def embed_tensors(self, batch: "torch.Tensor") -> np.ndarray:
+        import torch
+
+        self.load()
+        with torch.inference_mode():
+            x = batch.to(self._placement.device, dtype=self._dtype)
+            features = self._model.encode_image(x)
+        return _normalised(features)
+
+    def embed_images(self, images: Sequence["Image.Image"]) -> np.ndarray:
+        import torch
+
+        if not images:
+            return np.zeros((0, self.info.dimension if self.info else 0), np.float32)
+        return self.embed_tensors(torch.stack([self.preprocess(im) for im in images]))
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        self.load()
+        with torch.inference_mode():
+            tokens = self._tokenizer(list(texts)).to(self._placement.device)
+            features = self._model.encode_text(tokens)
+        return _normalised(features)
+
+    # --- loading -------------------------------------------------------------
+
+    def _resolve_weights(self, progress, cancel) -> str | None:
+        if self.spec.weights:
+            path = Path(self.spec.weights).expanduser()
+            if not path.is_file():
+                raise ModelError(f"weights file not found: {path}")
+            return str(path)
+        if not self.spec.pretrained:
+            raise ModelError(
+                f"model {self.spec.arch} needs weights: give a file with --weights, the settings "
+                f"or PHOTOFINDER_WEIGHTS, or choose a pretrained tag")
+        if self.spec.pretrained == RANDOM_WEIGHTS:
+            log.warning("model %s has random weights: search results will be meaningless",
+                        self.spec.arch)
+            return None
+        from photofinder.weights import ensure_pretrained
+
+        return str(ensure_pretrained(self.spec.arch, self.spec.pretrained, self.models_dir,
+                                     progress=progress, cancel=cancel))
+
+    def _build(self, weights: str | None):
+        import open_clip
+
+        register_model_configs()
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                self.spec.arch, pretrained=weights)
+            tokenizer = open_clip.get_tokenizer(self.spec.arch)
+        except PhotofinderError:
+            raise
+        except (RuntimeError, ValueError, KeyError, OSError) as exc:
+            first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise ModelError(
+                f"cannot load {self.spec.arch} weights from {weights}: {first_line}") from exc
+        model.eval()
+        return model, preprocess, tokenizer
+
+    def _place(self, model, placement: Placement):
+        """Move to the device and cast; keep reduced precision only if it agrees with fp32."""
+        import torch
+
+        model = model.to(placement.device)
+        if placement.precision == "fp32":
+            self._dtype = torch.float32
+            return model, placement
+        dtype = torch.bfloat16 if placement.precision == "bf16" else torch.float16
+        probe = _probe_images(self.input_size, placement.device)
+        with torch.inference_mode():
+            reference = _normalised(model.encode_image(probe))
+            reduced_model = copy.deepcopy(model).to(dtype)
+            reduced = _normalised(reduced_model.encode_image(probe.to(dtype)))
+        agreement = float(np.min(np.sum(reference * reduced, axis=1)))
+        if agreement < MIN_AGREEMENT:
+            log.warning("%s embeddings agree with fp32 only to cosine %.5f; using fp32",
+                        placement.precision, agreement)
+            self._dtype = torch.float32
+            return model, Placement(placement.device, "fp32", placement.batch_size)
+        log.info("%s agrees with fp32 to cosine %.5f", placement.precision, agreement)
+        self._dtype = dtype
+        return reduced_model, placement
+
+
+def _probe_images(size: int, device: str) -> "torch.Tensor":
+    """Smooth random pictures: a fixed, photo-like input for the precision check."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    coarse = torch.rand((4, 3, 8, 8), generator=generator)
+    images = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bilinear")
+    return ((images - 0.45) / 0.27).to(device)
+
+
+def _normalised(features: "torch.Tensor") -> np.ndarray:
+    import torch
+
+    features = features.float()
+    features = features / torch.linalg.vector_norm(features, dim=-1, keepdim=True).clamp_min(1e-12)
+    return features.cpu().numpy().astype(np.float32, copy=False)

@@ -1,0 +1,178 @@
+"""The photo library as scripts, the CLI, the API and the window all see it.
+
+It ties the settings, the index and the model together; the model is loaded
+only when something needs it (indexing or a search), so listing and browsing
+the library never wait for torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from photofinder.config import Paths, Settings
+from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
+from photofinder.errors import ImageError, QueryError
+from photofinder.records import (
+    FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
+)
+from photofinder.store import PhotoStore
+
+log = logging.getLogger("photofinder.library")
+
+OVERFETCH = 16  # extra hits asked of the index, to replace results whose file is gone
+
+
+class Library:
+    """Everything photofinder knows about the user's photos."""
+
+    def __init__(self, paths: Paths | None = None, settings: Settings | None = None,
+                 model: ModelSpec | None = None):
+        self.paths = paths or Paths.from_environment()
+        self.settings = settings or Settings.load(self.paths.settings_file)
+        model = model or ModelSpec(*self.settings.effective_model())
+        self.embedder = Embedder(model, self.paths.models)
+        self._store: PhotoStore | None = None
+        self._store_lock = threading.Lock()
+
+    # --- the index ------------------------------------------------------------
+
+    @property
+    def store(self) -> PhotoStore:
+        """The index table of the current model, opened on first use."""
+        with self._store_lock:
+            if self._store is None:
+                spec = self.embedder.spec
+                self._store = PhotoStore(self.paths.index, spec.model_id,
+                                         embedding_dimension(spec.arch))
+            return self._store
+
+    def load_model(self, progress: Callable[[int, int | None], None] | None = None,
+                   cancel: Callable[[], bool] | None = None) -> ModelInfo:
+        return self.embedder.load(progress=progress, cancel=cancel)
+
+    def folders(self) -> list[str]:
+        return [f.path for f in self.settings.folders]
+
+    def add_folder(self, path: str | Path) -> str:
+        folder = str(Path(path).expanduser().absolute())
+        if not os.path.isdir(folder):
+            raise QueryError(f"not a folder: {folder}")
+        if self.settings.add_folder(folder):
+            self.settings.save(self.paths.settings_file)
+        return folder
+
+    def remove_folder(self, path: str | Path) -> int:
+        """Stop watching a folder and drop its photos from the index."""
+        folder = str(Path(path).expanduser().absolute())
+        if self.settings.remove_folder(folder):
+            self.settings.save(self.paths.settings_file)
+        return self.store.delete_below(folder)
+
+    def forget(self, path: str | Path) -> int:
+        """Remove a photo, or every photo below a folder, from the index (files stay)."""
+        target = str(Path(path).expanduser().absolute())
+        removed = self.store.delete_paths([target])
+        return removed + self.store.delete_below(target)
+
+    def index(self, roots: Sequence[str | Path] | None = None,
+              progress: Callable[[IndexProgress], None] | None = None,
+              cancel: threading.Event | None = None,
+              on_commit: Callable[[IndexChanges], None] | None = None,
+              on_problem: Callable[[FileProblem], None] | None = None) -> IndexChanges:
+        """Index the given folders (default: all library folders)."""
+        from photofinder.indexing.indexer import Indexer
+
+        indexer = Indexer(self.store, self.embedder, self.settings.excluded_folders)
+        changes = indexer.run(roots if roots is not None else self.folders(), progress, cancel,
+                              on_commit, on_problem)
+        if len(changes.added) + len(changes.updated) >= 1000:
+            self.store.optimize()
+        return changes
+
+    # --- browsing and searching ----------------------------------------------------
+
+    def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
+        """Every indexed photo, newest first."""
+        return sorted(self.store.photos(search_filter), key=lambda p: p.taken_at, reverse=True)
+
+    def search_text(self, text: str, k: int = 50,
+                    search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        text = text.strip()
+        if not text:
+            raise QueryError("the search text is empty")
+        vector = self.embedder.embed_texts([text])[0]
+        return self.search_vector(vector, k, search_filter)
+
+    def search_images(self, images: Sequence[str | Path], k: int = 50,
+                      search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        """Photos like these images (files; indexed ones reuse their stored vectors)."""
+        if not images:
+            raise QueryError("no query images given")
+        vector = _mean_direction([self._vector_for(image) for image in images])
+        exclude = {str(Path(i).expanduser().absolute()) for i in images}
+        return self.search_vector(vector, k, search_filter, exclude=exclude)
+
+    def search_image_data(self, data: Sequence[bytes], k: int = 50,
+                          search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        """Photos like images given as encoded bytes (pasted or dragged from a browser)."""
+        from photofinder.indexing.images import load_image_bytes
+
+        size = self.embedder.input_size
+        try:
+            loaded = [load_image_bytes(blob, size).image for blob in data]
+        except ImageError as exc:
+            raise QueryError(f"the dropped data is not a usable image: {exc}") from exc
+        return self.search_vector(_mean_direction(self.embedder.embed_images(loaded)), k,
+                                  search_filter)
+
+    def similar(self, path: str | Path, k: int = 50,
+                search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        return self.search_images([path], k, search_filter)
+
+    def search_vector(self, vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
+                      exclude: set[str] = frozenset()) -> list[SearchHit]:
+        """The k best hits whose files still exist (vanished files are dropped)."""
+        if k <= 0:
+            return []
+        hits = self.store.search(vector, k + len(exclude) + OVERFETCH, search_filter)
+        alive = [h for h in hits if h.photo.path not in exclude and os.path.exists(h.photo.path)]
+        return alive[:k]
+
+    def _vector_for(self, image: str | Path) -> np.ndarray:
+        from photofinder.indexing.images import load_image
+
+        path = str(Path(image).expanduser().absolute())
+        stored = self.store.vector_of(path)
+        if stored is not None:
+            return stored
+        try:
+            loaded = load_image(path, self.embedder.input_size)
+        except ImageError as exc:
+            raise QueryError(f"cannot use {path} as a query: {exc}") from exc
+        return self.embedder.embed_images([loaded.image])[0]
+
+    def status(self) -> dict:
+        """What the CLI's `status` and the window's footer show."""
+        spec = self.embedder.spec
+        info = self.embedder.info
+        return {
+            "photos": self.store.count(),
+            "folders": self.folders(),
+            "model": spec.model_id,
+            "device": info.device if info else None,
+            "precision": info.precision if info else None,
+            "index_bytes": self.store.disk_bytes(),
+            "data_folder": str(self.paths.data),
+        }
+
+
+def _mean_direction(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Several query images become one query: the normalised mean of their vectors."""
+    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)

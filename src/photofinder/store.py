@@ -1,0 +1,260 @@
+"""The photo index: one embedded LanceDB table per model, one writer.
+
+LanceDB commits every write as a new table version with an atomic manifest
+swap, so a process killed mid-write leaves the previous version intact: the
+next run sees either all of a batch or none of it. Rows are keyed on path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from photofinder.errors import StoreError
+from photofinder.records import Photo, SearchFilter, SearchHit
+
+log = logging.getLogger("photofinder.store")
+
+SCHEMA_VERSION = 1
+METADATA_COLUMNS = (
+    "path", "folder", "size", "mtime_ns", "fingerprint", "width", "height", "taken_at", "model_id",
+)
+
+
+def photo_schema(dimension: int) -> pa.Schema:
+    return pa.schema([
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("folder", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("mtime_ns", pa.int64()),
+        pa.field("fingerprint", pa.string()),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("taken_at", pa.timestamp("us")),
+        pa.field("model_id", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), dimension)),
+    ], metadata={"photofinder_schema": str(SCHEMA_VERSION)})
+
+
+def table_name_for(model_id: str) -> str:
+    """A table per model: switching models never mixes vectors of two spaces."""
+    return "photos_" + re.sub(r"[^A-Za-z0-9_]+", "_", model_id).strip("_").lower()
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_prefix(folder: str) -> str:
+    """A filter matching every path below ``folder`` (LIKE wildcards escaped)."""
+    prefix = folder.rstrip("/") + "/"
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"path LIKE {sql_string(escaped + '%')} ESCAPE '\\'"
+
+
+def filter_sql(search_filter: SearchFilter | None) -> str | None:
+    if search_filter is None:
+        return None
+    clauses = []
+    if search_filter.folders:
+        clauses.append("(" + " OR ".join(sql_prefix(f) for f in search_filter.folders) + ")")
+    if search_filter.taken_after:
+        clauses.append(f"taken_at >= timestamp '{search_filter.taken_after.isoformat(sep=' ')}'")
+    if search_filter.taken_before:
+        clauses.append(f"taken_at < timestamp '{search_filter.taken_before.isoformat(sep=' ')}'")
+    return " AND ".join(clauses) or None
+
+
+def _vectors_of(table: pa.Table) -> np.ndarray:
+    column = table.column("vector").combine_chunks()
+    return column.values.to_numpy().reshape(len(column), -1).astype(np.float32, copy=False)
+
+
+def photos_from_arrow(table: pa.Table) -> list[Photo]:
+    columns = {name: table.column(name).to_pylist() for name in METADATA_COLUMNS if name != "model_id"}
+    return [
+        Photo(
+            path=columns["path"][i], folder=columns["folder"][i], size=columns["size"][i],
+            mtime_ns=columns["mtime_ns"][i], fingerprint=columns["fingerprint"][i],
+            width=columns["width"][i], height=columns["height"][i],
+            taken_at=columns["taken_at"][i] or datetime.fromtimestamp(0),
+        )
+        for i in range(table.num_rows)
+    ]
+
+
+class PhotoStore:
+    """Owns the photo table of one model. Writes are serialised by a lock."""
+
+    def __init__(self, index_dir: Path, model_id: str, dimension: int):
+        import lancedb  # heavy: imported when the index is first opened
+
+        self.model_id = model_id
+        self.dimension = dimension
+        self._write_lock = threading.Lock()
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(index_dir))
+            self._table = self._open_or_create(table_name_for(model_id), dimension)
+        except OSError as exc:
+            raise StoreError(f"cannot open the index in {index_dir}: {exc.strerror or exc}") from exc
+        stored_dim = self._table.schema.field("vector").type.list_size
+        if stored_dim != dimension:
+            raise StoreError(
+                f"index table for {model_id} holds {stored_dim}-d vectors, the model makes {dimension}-d"
+            )
+
+    def _open_or_create(self, name: str, dimension: int):
+        if name in self._db.list_tables().tables:
+            return self._db.open_table(name)
+        try:
+            return self._db.create_table(name, schema=photo_schema(dimension))
+        except ValueError:  # another process created it a moment ago
+            return self._db.open_table(name)
+
+    # --- writing -------------------------------------------------------------
+
+    def upsert(self, photos: Sequence[Photo], vectors: np.ndarray) -> None:
+        """Insert or replace rows by path, in one commit."""
+        if not photos:
+            return
+        data = self._to_arrow(photos, vectors)
+        with self._write_lock, self._translate_errors("write to"):
+            (self._table.merge_insert("path")
+             .when_matched_update_all()
+             .when_not_matched_insert_all()
+             .execute(data))
+
+    def delete_paths(self, paths: Iterable[str]) -> int:
+        paths = list(paths)
+        removed = 0
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            where = "path IN (" + ",".join(sql_string(p) for p in chunk) + ")"
+            with self._write_lock, self._translate_errors("delete from"):
+                removed += self._table.count_rows(where)
+                self._table.delete(where)
+        return removed
+
+    def delete_below(self, folder: str) -> int:
+        where = sql_prefix(folder)
+        with self._write_lock, self._translate_errors("delete from"):
+            removed = self._table.count_rows(where)
+            if removed:
+                self._table.delete(where)
+        return removed
+
+    def optimize(self) -> None:
+        """Fold small fragments together after an import (faster scans, fewer files)."""
+        with self._write_lock, self._translate_errors("optimise"):
+            self._table.optimize()
+
+    # --- reading -------------------------------------------------------------
+
+    def count(self, search_filter: SearchFilter | None = None) -> int:
+        return self._table.count_rows(filter_sql(search_filter))
+
+    def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
+        query = self._table.search().select(list(METADATA_COLUMNS))
+        where = filter_sql(search_filter)
+        if where:
+            query = query.where(where)
+        return photos_from_arrow(query.limit(None).to_arrow())
+
+    def stats_by_path(self, paths_below: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns): all an unchanged-file check needs, without vectors."""
+        query = self._table.search().select(["path", "size", "mtime_ns"])
+        where = filter_sql(SearchFilter(folders=tuple(paths_below))) if paths_below else None
+        if where:
+            query = query.where(where)
+        table = query.limit(None).to_arrow()
+        return dict(zip(table.column("path").to_pylist(),
+                        zip(table.column("size").to_pylist(), table.column("mtime_ns").to_pylist())))
+
+    def fingerprints(self) -> list[str]:
+        table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
+        return table.column("fingerprint").to_pylist()
+
+    def rows_by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, tuple[Photo, np.ndarray]]:
+        """Stored rows of files with these fingerprints: moved or copied photos reuse them."""
+        found: dict[str, tuple[Photo, np.ndarray]] = {}
+        unique = sorted(set(fingerprints))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            where = "fingerprint IN (" + ",".join(sql_string(f) for f in chunk) + ")"
+            table = (self._table.search().select([*METADATA_COLUMNS, "vector"]).where(where)
+                     .limit(None).to_arrow())
+            vectors = _vectors_of(table)
+            for photo, vector in zip(photos_from_arrow(table), vectors):
+                found[photo.fingerprint] = (photo, vector)
+        return found
+
+    def vector_of(self, path: str) -> np.ndarray | None:
+        table = (self._table.search().select(["vector"]).where(f"path = {sql_string(path)}")
+                 .limit(1).to_arrow())
+        return _vectors_of(table)[0] if table.num_rows else None
+
+    def search(self, vector: np.ndarray, k: int,
+               search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        """The k rows nearest to a unit vector, as cosine similarities."""
+        query = (self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+                 .distance_type("dot").select(list(METADATA_COLUMNS)).limit(k))
+        where = filter_sql(search_filter)
+        if where:
+            query = query.where(where, prefilter=True)
+        table = query.to_arrow()
+        scores = (1.0 - np.asarray(table.column("_distance").to_numpy())).tolist()
+        return [SearchHit(photo, score) for photo, score in zip(photos_from_arrow(table), scores)]
+
+    def disk_bytes(self) -> int:
+        root = Path(self._table.uri.removeprefix("file://")) if hasattr(self._table, "uri") else None
+        if root is None or not root.exists():
+            return 0
+        return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+    # --- helpers -------------------------------------------------------------
+
+    def _to_arrow(self, photos: Sequence[Photo], vectors: np.ndarray) -> pa.Table:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(photos), self.dimension):
+            raise ValueError(f"vectors shape {vectors.shape} does not fit {len(photos)} photos")
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        return pa.table({
+            "path": [p.path for p in photos],
+            "folder": [p.folder for p in photos],
+            "size": pa.array([p.size for p in photos], pa.int64()),
+            "mtime_ns": pa.array([p.mtime_ns for p in photos], pa.int64()),
+            "fingerprint": [p.fingerprint for p in photos],
+            "width": pa.array([p.width for p in photos], pa.int32()),
+            "height": pa.array([p.height for p in photos], pa.int32()),
+            "taken_at": pa.array([p.taken_at for p in photos], pa.timestamp("us")),
+            "model_id": [self.model_id] * len(photos),
+            "vector": pa.FixedSizeListArray.from_arrays(flat, self.dimension),
+        }, schema=photo_schema(self.dimension))
+
+    class _translate_errors:
+        """Turn OS-level failures (read-only folder, disk full) into one clear StoreError."""
+
+        def __init__(self, verb: str):
+            self.verb = verb
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc is None or isinstance(exc, StoreError):
+                return False
+            text = str(exc)
+            if isinstance(exc, OSError) or any(
+                s in text for s in ("No space left", "Read-only", "Permission denied", "os error")
+            ):
+                reason = getattr(exc, "strerror", None) or text.splitlines()[0][:200]
+                raise StoreError(f"cannot {self.verb} the index: {reason}") from exc
+            return False

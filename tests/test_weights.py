@@ -1,0 +1,244 @@
+"""Weights downloads against a real HTTP server on 127.0.0.1: resume, restart, cancel, errors."""
+
+from __future__ import annotations
+
+import errno
+import http.server
+import random
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from photofinder import weights
+from photofinder.errors import DownloadCancelled, DownloadError
+from photofinder.weights import download, ensure_pretrained, weights_urls
+
+ARCH, TAG = "ViT-B-32", "laion2b_s34b_b79k"
+PAYLOAD = random.Random(7).randbytes(3_000_000)
+
+
+class PayloadServer(http.server.ThreadingHTTPServer):
+    """Serves PAYLOAD at every path; the test tells it how to misbehave."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), PayloadHandler)
+        self.missing: set[str] = set()
+        self.drop_after: int | None = None  # next reply stops after this many body bytes
+        self.ignore_range = False
+        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-reply (cancel, drop) is expected here."""
+
+
+class PayloadHandler(http.server.BaseHTTPRequestHandler):
+    server: PayloadServer
+
+    def do_GET(self) -> None:
+        wanted = self.headers.get("Range")
+        self.server.requests.append((self.path, wanted))
+        if self.path in self.server.missing:
+            self.send_error(404)
+            return
+        start = self._range_start(wanted)
+        if start is not None and start >= len(PAYLOAD):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(PAYLOAD)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send_body(start or 0, partial=start is not None)
+
+    def _range_start(self, wanted: str | None) -> int | None:
+        match = re.fullmatch(r"bytes=(\d+)-", wanted or "")
+        if self.server.ignore_range or not match:
+            return None
+        return int(match.group(1))
+
+    def _send_body(self, start: int, partial: bool) -> None:
+        body = PAYLOAD[start:]
+        self.send_response(206 if partial else 200)
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        drop_after, self.server.drop_after = self.server.drop_after, None
+        if drop_after is not None:
+            body = body[:drop_after]
+            self.close_connection = True
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    running = PayloadServer()
+    thread = threading.Thread(
+        target=running.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield running
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    """Talk to 127.0.0.1 directly, whatever proxy the machine is set up with."""
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def part_of(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+def test_full_download_matches_payload_and_reports_progress(server, tmp_path):
+    dest = tmp_path / "w" / "model.bin"
+    calls = []
+    started = time.monotonic()
+    path = download(f"{server.base}/model.bin", dest, lambda *call: calls.append(call))
+    assert path == dest
+    elapsed = time.monotonic() - started
+    assert dest.read_bytes() == PAYLOAD
+    assert not part_of(dest).exists()
+    assert calls[-1] == (len(PAYLOAD), len(PAYLOAD))
+    assert len(calls) <= 3 + 10 * elapsed
+
+
+def test_dropped_connection_keeps_part_and_next_call_resumes(server, tmp_path):
+    dest = tmp_path / "model.bin"
+    server.drop_after = 1_000_000
+    with pytest.raises(DownloadError, match="connection was lost.*resume") as caught:
+        download(f"{server.base}/model.bin", dest)
+    assert "\n" not in str(caught.value)
+    assert not dest.exists()
+    size = part_of(dest).stat().st_size
+    assert 0 < size < len(PAYLOAD)
+
+    download(f"{server.base}/model.bin", dest)
+    assert server.requests[-1] == ("/model.bin", f"bytes={size}-")
+    assert dest.read_bytes() == PAYLOAD
+    assert not part_of(dest).exists()
+
+
+def test_server_ignoring_range_restarts_from_zero(server, tmp_path):
+    dest = tmp_path / "model.bin"
+    part_of(dest).write_bytes(b"stale bytes that must not end up in the file")
+    server.ignore_range = True
+    download(f"{server.base}/model.bin", dest)
+    assert server.requests[-1][1] is not None
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_complete_part_is_finished_on_416(server, tmp_path):
+    dest = tmp_path / "model.bin"
+    part_of(dest).write_bytes(PAYLOAD)
+    download(f"{server.base}/model.bin", dest)
+    assert dest.read_bytes() == PAYLOAD
+    assert len(server.requests) == 1
+
+
+def test_oversized_part_is_discarded_on_416(server, tmp_path):
+    dest = tmp_path / "model.bin"
+    part_of(dest).write_bytes(PAYLOAD + b"junk")
+    download(f"{server.base}/model.bin", dest)
+    assert [wanted for _, wanted in server.requests] == [f"bytes={len(PAYLOAD) + 4}-", None]
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_cancel_raises_and_keeps_part(server, tmp_path):
+    dest = tmp_path / "model.bin"
+    checks = iter(range(1000))
+    with pytest.raises(DownloadCancelled):
+        download(f"{server.base}/model.bin", dest, cancel=lambda: next(checks) >= 3)
+    assert not dest.exists()
+    assert part_of(dest).stat().st_size == 3 * weights.CHUNK_BYTES
+
+
+def test_missing_safetensors_falls_back_to_bin(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", server.base)
+    safetensors, pytorch_bin = weights_urls(ARCH, TAG)
+    server.missing.add(urlsplit(safetensors).path)
+    path = ensure_pretrained(ARCH, TAG, tmp_path / "models")
+    assert path == tmp_path / "models" / ARCH / TAG / "open_clip_pytorch_model.bin"
+    assert path.read_bytes() == PAYLOAD
+    asked = [path for path, _ in server.requests]
+    assert asked == [urlsplit(safetensors).path, urlsplit(pytorch_bin).path]
+
+
+def test_not_found_everywhere_names_the_url(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", server.base)
+    urls = weights_urls(ARCH, TAG)
+    server.missing.update(urlsplit(url).path for url in urls)
+    with pytest.raises(DownloadError, match=f"not found at {re.escape(urls[-1])}"):
+        ensure_pretrained(ARCH, TAG, tmp_path / "models")
+
+
+def test_connection_refused_says_what_to_do_in_one_line(closed_port, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(DownloadError) as caught:
+        ensure_pretrained(ARCH, TAG, tmp_path / "models")
+    message = str(caught.value)
+    assert message.startswith(f"cannot download {ARCH} weights: no internet connection")
+    assert "PHOTOFINDER_WEIGHTS" in message
+    assert "\n" not in message
+
+
+def test_disk_full_names_the_folder(server, tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(weights.os, "fsync", full)
+    expected = f"cannot write to {re.escape(str(tmp_path))}: No space left"
+    with pytest.raises(DownloadError, match=expected):
+        download(f"{server.base}/model.bin", tmp_path / "model.bin")
+
+
+def test_unknown_tag_lists_the_known_ones():
+    expected = f"no pretrained weights named 'nope' for model '{ARCH}'; known: .*{TAG}"
+    with pytest.raises(DownloadError, match=expected):
+        weights_urls(ARCH, "nope")
+
+
+def test_urls_follow_open_clip_config(monkeypatch):
+    monkeypatch.delenv("PHOTOFINDER_DOWNLOAD_BASE", raising=False)
+    repo = "https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main"
+    assert weights_urls(ARCH, TAG) == [
+        f"{repo}/open_clip_model.safetensors",
+        f"{repo}/open_clip_pytorch_model.bin",
+    ]
+    assert weights_urls("ViTamin-S", "datacomp1b") == [
+        "https://huggingface.co/jienengchen/ViTamin-S/resolve/main/pytorch_model.bin"
+    ]
+
+
+def test_cached_file_is_used_without_network(closed_port, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", f"http://127.0.0.1:{closed_port}")
+    cached = tmp_path / "models" / ARCH / TAG / "open_clip_pytorch_model.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"weights")
+    assert ensure_pretrained(ARCH, TAG, tmp_path / "models") == cached
