@@ -19,15 +19,20 @@ from photofinder.records import IndexProgress, SearchHit
 log = logging.getLogger("photofinder.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def common_options(defaults: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the command (after it, they must not reset it)."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=None if defaults else argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
     common.add_argument("--model", help="open_clip architecture (default: settings, PHOTOFINDER_MODEL)")
     common.add_argument("--weights", help="local weights file (default: settings, PHOTOFINDER_WEIGHTS)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options(defaults=False)
     parser = argparse.ArgumentParser(
-        prog="photofinder", parents=[common],
+        prog="photofinder", parents=[common_options(defaults=True)],
         description="Find photos by what is in them. With no command, opens the window.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -125,7 +125,7 @@ class Embedder:
         """PIL image -> model input tensor; thread-safe, runs in decode workers."""
         if self._preprocess is None:
             self.load()
-        return self._preprocess(image)
+        return self._preprocess(_central_band(image))
 
     @property
     def input_size(self) -> int:
@@ -222,6 +222,19 @@ class Embedder:
         log.info("%s agrees with fp32 to cosine %.5f", placement.precision, agreement)
         self._dtype = dtype
         return reduced_model, placement
+
+
+def _central_band(image: "Image.Image", max_aspect: float = 4.0) -> "Image.Image":
+    """Crop panoramas and slivers to their middle: the model only sees the central square
+    anyway, and resizing a 16 x 500,000 sliver's short side to 224 would need gigabytes."""
+    width, height = image.size
+    if width > height * max_aspect:
+        keep = int(height * max_aspect)
+        return image.crop(((width - keep) // 2, 0, (width + keep) // 2, height))
+    if height > width * max_aspect:
+        keep = int(width * max_aspect)
+        return image.crop((0, (height - keep) // 2, width, (height + keep) // 2))
+    return image
 
 
 def _probe_images(size: int, device: str) -> "torch.Tensor":

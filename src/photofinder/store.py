@@ -205,7 +205,7 @@ class PhotoStore:
                search_filter: SearchFilter | None = None) -> list[SearchHit]:
         """The k rows nearest to a unit vector, as cosine similarities."""
         query = (self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
-                 .distance_type("dot").select(list(METADATA_COLUMNS)).limit(k))
+                 .distance_type("dot").select([*METADATA_COLUMNS, "_distance"]).limit(k))
         where = filter_sql(search_filter)
         if where:
             query = query.where(where, prefilter=True)

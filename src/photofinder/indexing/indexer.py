@@ -1,0 +1,261 @@
+"""Brings the index in line with the photos on disk, incrementally.
+
+Unchanged files (same size and mtime) are never opened. New or changed files
+are fingerprinted; a fingerprint already in the index reuses its vector, so a
+move, rename or copy costs no inference. The rest are decoded by a thread pool
+a bounded number of photos ahead of the model, and written in batches: each
+batch is one atomic commit, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from photofinder.embedder import Embedder
+from photofinder.errors import ImageError
+from photofinder.indexing.fingerprint import fingerprint
+from photofinder.indexing.images import load_image
+from photofinder.indexing.scanner import scan
+from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Photo
+from photofinder.store import PhotoStore
+
+log = logging.getLogger("photofinder.scan")
+
+COMMIT_ROWS = 256  # rows per commit: LanceDB pays per write, so batch them
+COMMIT_SECONDS = 5.0  # ...but never hold finished work longer than this
+PROGRESS_INTERVAL = 0.1
+
+
+@dataclass
+class _Prepared:
+    """A photo ready for the store: decoded and preprocessed, or recognised by fingerprint."""
+
+    stat: FileStat
+    fingerprint: str
+    tensor: object = None  # torch.Tensor when the photo needs the model
+    width: int = 0
+    height: int = 0
+    taken_at: object = None
+
+
+@dataclass
+class _Batch:
+    photos: list[Photo] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+
+class Indexer:
+    """One indexing run over a set of library folders."""
+
+    def __init__(self, store: PhotoStore, embedder: Embedder, excluded: Sequence[str] = (),
+                 workers: int | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.excluded = tuple(excluded)
+        self.workers = workers or max(2, os.cpu_count() or 2)
+
+    def run(self, roots: Iterable[str | Path],
+            progress: Callable[[IndexProgress], None] | None = None,
+            cancel: threading.Event | None = None,
+            on_commit: Callable[[IndexChanges], None] | None = None,
+            on_problem: Callable[[FileProblem], None] | None = None) -> IndexChanges:
+        cancel = cancel or threading.Event()
+        problems: list[FileProblem] = []
+
+        def report(problem: FileProblem) -> None:
+            problems.append(problem)
+            log.warning("skipped %s", problem)
+            if on_problem:
+                on_problem(problem)
+
+        roots = [str(Path(r).expanduser().absolute()) for r in roots]
+        online = [r for r in roots if os.path.exists(r)]
+        for root in sorted(set(roots) - set(online)):
+            report(FileProblem(root, "folder not found (offline or removed); its photos are kept"))
+        on_disk = {s.path: s for s in scan(online, self.excluded, on_problem=report)}
+        stored = self.store.stats_by_path(online)
+        todo = [s for p, s in on_disk.items() if stored.get(p) != (s.size, s.mtime_ns)]
+        run = _Run(self, todo, stored, progress, cancel, on_commit, report)
+        added, updated = run.execute()
+        removed: list[str] = []
+        if not cancel.is_set():
+            unreadable = {p.path for p in problems if p.path in stored}
+            removed = [p for p in stored if p not in on_disk or p in unreadable]
+            if removed:
+                self.store.delete_paths(removed)
+                if on_commit:
+                    on_commit(IndexChanges(removed=tuple(removed)))
+        return IndexChanges(tuple(added), tuple(updated), tuple(removed), tuple(problems),
+                            cancelled=cancel.is_set())
+
+
+class _Run:
+    """The pipeline of one run: fingerprint+decode in a pool, embed and commit here."""
+
+    def __init__(self, indexer: Indexer, todo: list[FileStat], stored: dict, progress, cancel,
+                 on_commit, report):
+        self.indexer = indexer
+        self.store = indexer.store
+        self.embedder = indexer.embedder
+        self.todo = todo
+        self.stored = stored
+        self.progress = progress
+        self.cancel = cancel
+        self.on_commit = on_commit
+        self.report = report
+        self.known_fingerprints: set[str] = set()
+        self.fresh: dict[str, tuple[Photo, np.ndarray]] = {}  # staged this run, maybe uncommitted
+        self.batch = _Batch()
+        self.pending_embed: list[_Prepared] = []
+        self.pending_reuse: list[_Prepared] = []
+        self.added: list[str] = []
+        self.updated: list[str] = []
+        self.counts = {"done": 0, "embedded": 0, "reused": 0, "skipped": 0}
+        self.started = time.monotonic()
+        self.last_progress = 0.0
+
+    def execute(self) -> tuple[list[str], list[str]]:
+        if not self.todo:
+            return [], []
+        self.known_fingerprints = set(self.store.fingerprints())
+        self.embedder.load()
+        min_side = self.embedder.input_size
+        lookahead = self.embedder.batch_size * 3
+        with ThreadPoolExecutor(self.indexer.workers, thread_name_prefix="pf-decode") as pool:
+            futures: deque[tuple[FileStat, Future]] = deque()
+            queue = iter(self.todo)
+            for stat in queue:
+                futures.append((stat, pool.submit(self._prepare, stat, min_side)))
+                if len(futures) >= lookahead:
+                    self._consume(*futures.popleft())
+                if self.cancel.is_set():
+                    break
+            while futures and not self.cancel.is_set():
+                self._consume(*futures.popleft())
+            for _, future in futures:
+                future.cancel()
+        self._flush(force=True)
+        return self.added, self.updated
+
+    def _prepare(self, stat: FileStat, min_side: int) -> _Prepared | FileProblem:
+        """Runs in a pool thread: cheap fingerprint first, decode only if it is new."""
+        if self.cancel.is_set():
+            return FileProblem(stat.path, "cancelled")
+        try:
+            fp = fingerprint(stat.path, stat.size)
+            if fp in self.known_fingerprints:
+                return _Prepared(stat, fp)
+            loaded = load_image(stat.path, min_side)
+            tensor = self.embedder.preprocess(loaded.image)
+        except ImageError as exc:
+            return FileProblem(stat.path, str(exc))
+        return _Prepared(stat, fp, tensor, loaded.width, loaded.height, loaded.taken_at)
+
+    def _consume(self, stat: FileStat, future: Future) -> None:
+        result = future.result()
+        if isinstance(result, FileProblem):
+            if result.reason != "cancelled":
+                self.report(result)
+                self.counts["skipped"] += 1
+        elif result.tensor is None:
+            self.pending_reuse.append(result)
+        else:
+            self.pending_embed.append(result)
+        self.counts["done"] += 1
+        if len(self.pending_embed) >= self.embedder.batch_size:
+            self._embed_pending()
+        if len(self.pending_reuse) >= COMMIT_ROWS:
+            self._reuse_pending()
+        self._flush()
+        self._report_progress(stat.path)
+
+    def _embed_pending(self) -> None:
+        import torch
+
+        items, self.pending_embed = self.pending_embed, []
+        if not items:
+            return
+        vectors = self.embedder.embed_tensors(torch.stack([p.tensor for p in items]))
+        for item, vector in zip(items, vectors):
+            self._stage(item, vector, item.width, item.height, item.taken_at)
+        self.counts["embedded"] += len(items)
+
+    def _reuse_pending(self) -> None:
+        items, self.pending_reuse = self.pending_reuse, []
+        if not items:
+            return
+        rows = self.store.rows_by_fingerprint(
+            [p.fingerprint for p in items if p.fingerprint not in self.fresh])
+        for item in items:
+            row = self.fresh.get(item.fingerprint) or rows.get(item.fingerprint)
+            if row is None:  # removed meanwhile: decode it after all
+                self._embed_late(item)
+                continue
+            photo, vector = row
+            self._stage(item, vector, photo.width, photo.height, photo.taken_at)
+            self.counts["reused"] += 1
+
+    def _embed_late(self, item: _Prepared) -> None:
+        try:
+            loaded = load_image(item.stat.path, self.embedder.input_size)
+        except ImageError as exc:
+            self.report(FileProblem(item.stat.path, str(exc)))
+            return
+        vector = self.embedder.embed_images([loaded.image])[0]
+        self._stage(item, vector, loaded.width, loaded.height, loaded.taken_at)
+
+    def _stage(self, item: _Prepared, vector, width, height, taken_at) -> None:
+        path = item.stat.path
+        photo = Photo(
+            path=path, folder=os.path.dirname(path), size=item.stat.size,
+            mtime_ns=item.stat.mtime_ns, fingerprint=item.fingerprint,
+            width=int(width), height=int(height), taken_at=taken_at,
+        )
+        self.batch.photos.append(photo)
+        self.batch.vectors.append(vector)
+        self.fresh[item.fingerprint] = (photo, vector)
+        self.known_fingerprints.add(item.fingerprint)
+        (self.batch.updated if path in self.stored else self.batch.added).append(path)
+
+    def _flush(self, force: bool = False) -> None:
+        if force:
+            self._embed_pending()
+            if self.pending_reuse:
+                self._reuse_pending()
+        batch = self.batch
+        due = len(batch.photos) >= COMMIT_ROWS or time.monotonic() - batch.started > COMMIT_SECONDS
+        if not batch.photos or not (force or due):
+            return
+        self.store.upsert(batch.photos, np.stack(batch.vectors))
+        self.added += batch.added
+        self.updated += batch.updated
+        self.batch = _Batch()
+        if self.on_commit:
+            self.on_commit(IndexChanges(tuple(batch.added), tuple(batch.updated)))
+
+    def _report_progress(self, current: str) -> None:
+        now = time.monotonic()
+        finished = self.counts["done"] == len(self.todo)
+        if not self.progress or (now - self.last_progress < PROGRESS_INTERVAL and not finished):
+            return
+        self.last_progress = now
+        elapsed = max(now - self.started, 1e-6)
+        self.progress(IndexProgress(
+            done=self.counts["done"], total=len(self.todo),
+            photos_per_second=self.counts["done"] / elapsed, current_path=current,
+            embedded=self.counts["embedded"], reused=self.counts["reused"],
+            skipped=self.counts["skipped"],
+        ))

@@ -1,0 +1,249 @@
+"""Decoding: every good photo comes out small, upright and RGB; every bad one as one ImageError."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hostile_corpus import (
+    ROTATED_TAKEN_AT,
+    claimed_size_png,
+    encoded,
+    make_hostile_corpus,
+    photo,
+    rotated_jpeg,
+)
+from PIL import Image
+
+from photofinder.errors import ImageError
+from photofinder.indexing.images import MAX_PIXELS, load_image, load_image_bytes, load_thumbnail
+from photofinder.indexing.scanner import scan
+
+# Pillow's own warnings about the files we hand it are not failures here
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    made = make_hostile_corpus(tmp_path_factory.mktemp("hostile"))
+    yield made
+    made.unlock()
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(tmp_path_factory) -> Path:
+    """A 12 MP camera-sized JPEG: 4000x3000."""
+    path = tmp_path_factory.mktemp("big") / "big.jpg"
+    photo((4000, 3000)).save(path, quality=85)
+    return path
+
+
+def test_every_good_photo_loads_upright_rgb_and_small(corpus):
+    for path, (width, height) in corpus.good.items():
+        loaded = load_image(path, min_side=16)
+        assert (loaded.width, loaded.height) == (width, height), path
+        assert loaded.image.mode == "RGB", path
+        assert 16 <= min(loaded.image.size) < 32, path
+        assert (loaded.image.width > loaded.image.height) == (width > height), path
+
+
+def test_every_bad_file_raises_one_line_image_error(corpus):
+    for path, word in corpus.bad.items():
+        with pytest.raises(ImageError) as raised:
+            load_image(path, min_side=16)
+        reason = str(raised.value)
+        assert word in reason, (path, reason)
+        assert "\n" not in reason and len(reason) < 120, reason
+
+
+def test_every_bad_file_also_fails_cleanly_as_thumbnail_and_bytes(corpus):
+    for path, word in corpus.bad.items():
+        with pytest.raises(ImageError, match=word):
+            load_thumbnail(path, 64)
+        if os.access(path, os.R_OK):
+            with pytest.raises(ImageError):
+                load_image_bytes(path.read_bytes(), 16)
+
+
+def test_the_corpus_as_scanned_loads_without_stray_exceptions(corpus):
+    loaded, failed = 0, 0
+    for found in scan([corpus.root], on_problem=lambda problem: None):
+        try:
+            load_image(found.path, 16)
+            loaded += 1
+        except ImageError:
+            failed += 1
+    assert loaded == len(corpus.good)
+    assert failed == len(corpus.scanned) - len(corpus.good)
+
+
+def test_exif_orientation_turns_the_photo_and_swaps_its_sides(corpus):
+    loaded = load_image(corpus.rotated, min_side=16)
+    assert (loaded.width, loaded.height) == (48, 64)
+    assert loaded.image.width < loaded.image.height
+    # turned a quarter clockwise: the stored top-right (red) corner comes out bottom right
+    red, green, _ = loaded.image.getpixel((loaded.image.width - 1, loaded.image.height - 1))
+    assert red > 200 and green < 50
+
+
+def test_taken_at_comes_from_exif_date_time_original(corpus):
+    assert load_image(corpus.rotated, 16).taken_at == ROTATED_TAKEN_AT
+
+
+def test_taken_at_falls_back_to_exif_date_time(tmp_path):
+    exif = Image.Exif()
+    exif[0x0132] = "2010:02:03 04:05:06"
+    path = tmp_path / "dated.jpg"
+    photo().save(path, exif=exif)
+    assert load_image(path, 16).taken_at == datetime(2010, 2, 3, 4, 5, 6)
+
+
+@pytest.mark.parametrize("date", [None, "0000:00:00 00:00:00", "    :  :     :  :  ", "garbage"])
+def test_taken_at_falls_back_to_the_file_time(tmp_path, date):
+    path = tmp_path / "undated.jpg"
+    exif = Image.Exif()
+    if date:
+        exif.get_ifd(0x8769)[0x9003] = date
+    photo().save(path, exif=exif)
+    when = datetime(2015, 6, 7, 8, 9, 10)
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    assert load_image(path, 16).taken_at == when
+
+
+def test_jpeg_is_decoded_at_reduced_scale(big_jpeg):
+    loaded = load_image(big_jpeg, min_side=224)
+    assert (loaded.width, loaded.height) == (4000, 3000)
+    # 1/8 scale by libjpeg: 500x375. Decoding in full and then reducing would give 307x230
+    assert loaded.image.size == (500, 375)
+
+
+@pytest.mark.parametrize("min_side", [1, 100, 224, 375, 376, 1500, 3000, 5000])
+def test_shorter_side_stays_at_least_min_side(big_jpeg, min_side):
+    image = load_image(big_jpeg, min_side).image
+    assert min(image.size) >= min(min_side, 3000)
+    assert min(image.size) < 2 * min_side or min(image.size) == 3000
+
+
+def test_other_formats_are_reduced_after_decoding(tmp_path):
+    path = tmp_path / "big.png"
+    photo((1200, 900)).save(path)
+    loaded = load_image(path, min_side=224)
+    assert (loaded.width, loaded.height) == (1200, 900)
+    assert loaded.image.size == (300, 225)
+
+
+def test_thumbnail_fits_size_upright(big_jpeg, corpus):
+    assert load_thumbnail(big_jpeg, 256).size == (256, 192)
+    turned = load_thumbnail(corpus.rotated, 32)
+    assert turned.size == (24, 32) and turned.mode == "RGB"
+
+
+def test_small_photos_are_not_enlarged(corpus):
+    assert load_thumbnail(corpus.root / "plain.png", 1000).size == (64, 48)
+    assert load_image(corpus.root / "plain.png", 1000).image.size == (64, 48)
+
+
+def test_transparency_is_composited_over_white(tmp_path):
+    path = tmp_path / "clear.png"
+    Image.new("RGBA", (40, 30), (255, 0, 0, 0)).save(path)
+    assert load_image(path, 8).image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_sixteen_bit_grey_keeps_its_brightness(corpus):
+    image = load_image(corpus.root / "gray16.png", 16).image
+    assert image.getpixel((0, 0)) == (195, 195, 195)  # 50000 / 65535 of white
+
+
+def test_cmyk_keeps_its_colours(tmp_path):
+    path = tmp_path / "red.jpg"
+    Image.new("RGB", (32, 32), (200, 30, 30)).convert("CMYK").save(path)
+    red, green, blue = load_image(path, 8).image.getpixel((4, 4))
+    assert red > 150 and green < 80 and blue < 80
+
+
+def test_first_frame_of_animations_and_multipage_tiff(corpus):
+    for name in ("animated.gif", "animated.webp", "multipage.tiff"):
+        loaded = load_image(corpus.root / name, 16)
+        assert (loaded.width, loaded.height) == (64, 48), name
+        assert max(loaded.image.getpixel((0, 0))) < 80, f"{name}: a later frame came out"
+
+
+def test_bomb_is_refused_from_its_header(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(claimed_size_png(30_000, 30_000))
+    with pytest.raises(ImageError, match="image too large"):
+        load_image(path, 224)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_image_over_the_limit_is_refused_with_its_size(tmp_path):
+    side = int(MAX_PIXELS**0.5) + 100
+    path = tmp_path / "huge.png"
+    path.write_bytes(claimed_size_png(side, side))
+    with pytest.raises(ImageError, match=rf"image too large: {side}x{side} pixels \(limit 200 MP\)"):
+        load_image(path, 224)
+
+
+def test_file_that_vanishes_between_scan_and_load(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(encoded(photo(), "JPEG"))
+    [found] = scan([tmp_path])
+    path.unlink()
+    with pytest.raises(ImageError, match="^file vanished$"):
+        load_image(found.path, 16)
+    with pytest.raises(ImageError, match="^file vanished$"):
+        load_thumbnail(found.path, 64)
+
+
+def test_unreadable_file_says_permission_denied(tmp_path):
+    path = tmp_path / "secret.jpg"
+    path.write_bytes(encoded(photo(), "JPEG"))
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("permissions do not stop this user (root)")
+    with pytest.raises(ImageError, match="^permission denied$"):
+        load_image(path, 16)
+
+
+def test_a_folder_is_not_an_image(tmp_path):
+    with pytest.raises(ImageError, match="folder"):
+        load_image(tmp_path, 16)
+
+
+def test_bytes_load_like_files_and_default_to_now():
+    before = datetime.now()
+    loaded = load_image_bytes(encoded(photo((640, 480)), "PNG"), 100)
+    assert (loaded.width, loaded.height) == (640, 480)
+    assert loaded.image.size == (160, 120)
+    assert before <= loaded.taken_at <= datetime.now() + timedelta(seconds=1)
+
+
+def test_bytes_keep_exif_orientation_and_date():
+    loaded = load_image_bytes(rotated_jpeg(), 16)
+    assert (loaded.width, loaded.height) == (48, 64)
+    assert loaded.taken_at == ROTATED_TAKEN_AT
+
+
+@pytest.mark.parametrize("data, word", [(b"", "empty"), (b"\x00" * 100, "not an image")])
+def test_bad_bytes(data, word):
+    with pytest.raises(ImageError, match=word):
+        load_image_bytes(data, 16)
+
+
+def test_sizes_below_one_pixel_are_a_bug(corpus):
+    with pytest.raises(ValueError):
+        load_image(corpus.root / "plain.jpg", 0)
+    with pytest.raises(ValueError):
+        load_thumbnail(corpus.root / "plain.jpg", 0)
+
+
+def test_all_shared_photos_load(shared_photos):
+    paths = sorted(shared_photos.glob("*.jpg"))
+    assert len(paths) == 80
+    for path in paths:
+        loaded = load_image(path, 224)
+        assert loaded.image.mode == "RGB"
+        assert 224 <= min(loaded.image.size) < 448 or min(loaded.width, loaded.height) < 448, path
+        assert loaded.width >= loaded.image.width and loaded.height >= loaded.image.height
