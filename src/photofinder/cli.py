@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Sequence
 
-from photofinder.errors import PhotofinderError
+from photofinder.errors import PhotofinderError, QueryError
 from photofinder.records import IndexProgress, SearchHit
 
 log = logging.getLogger("photofinder.cli")
@@ -44,7 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("query", nargs="+", metavar=meta)
         sub.add_argument("-k", type=int, default=20, help="how many results (default 20)")
         sub.add_argument("--folder", action="append", default=[], help="only photos below this folder")
+    watch = commands.add_parser("watch", parents=[common],
+                                help="index folders, then keep the index in step with them until stopped")
+    watch.add_argument("paths", nargs="*", metavar="PATH", help="default: all library folders")
     commands.add_parser("status", parents=[common], help="what is indexed, and with which model")
+    commands.add_parser("install-desktop", parents=[common],
+                        help="add photofinder to the desktop's application menu (this user)")
     forget = commands.add_parser("forget", parents=[common], help="remove photos or folders from the index")
     forget.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -164,6 +169,33 @@ def print_hits(hits: list[SearchHit], as_json: bool) -> None:
         print(f"{hit.score:6.3f}  {hit.photo.path}")
 
 
+def cmd_watch(library, args) -> int:
+    import signal
+
+    from photofinder.watcher import watch_forever
+
+    folders = [library.add_folder(p) for p in args.paths] or library.folders()
+    if not folders:
+        raise QueryError("no folders to watch: give one, e.g. photofinder watch ~/Pictures")
+    load_model_with_progress(library)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"watching {', '.join(folders)} (Ctrl+C stops)", file=sys.stderr)
+    try:
+        watch_forever(library, folders, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_install_desktop(library, args) -> int:
+    from photofinder.ui.desktop_entry import install_desktop_entry
+
+    for path in install_desktop_entry():
+        print(f"installed {path}")
+    return 0
+
+
 def cmd_status(library, args) -> int:
     from photofinder.hardware import pick_placement
 
@@ -192,4 +224,5 @@ def cmd_forget(library, args) -> int:
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
-            "status": cmd_status, "forget": cmd_forget}
+            "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
+            "install-desktop": cmd_install_desktop}

@@ -52,6 +52,34 @@ class Library:
                                          embedding_dimension(spec.arch))
             return self._store
 
+    def switch_model(self, model: ModelSpec,
+                     progress: Callable[[IndexProgress], None] | None = None,
+                     cancel: threading.Event | None = None) -> bool:
+        """Re-embed the library with another model, then use it.
+
+        The new vectors go into the new model's own table while searches keep using
+        the old one; only a complete run switches over (and saves the choice), so a
+        cancelled or crashed switch leaves everything as it was.
+        """
+        from photofinder.indexing.indexer import Indexer
+
+        embedder = Embedder(model, self.paths.models)
+        embedder.load()
+        store = PhotoStore(self.paths.index, model.model_id, embedding_dimension(model.arch))
+        changes = Indexer(store, embedder, self.settings.excluded_folders).run(
+            self.folders(), progress=progress, cancel=cancel)
+        if changes.cancelled:
+            return False
+        with self._store_lock:
+            old = self._store
+            self.embedder, self._store = embedder, store
+            self.settings.model, self.settings.weights = model.arch, model.weights
+            self.settings.pretrained = model.pretrained
+            self.settings.save(self.paths.settings_file)
+        if old is not None and old.model_id != store.model_id:
+            old.drop()
+        return True
+
     def load_model(self, progress: Callable[[int, int | None], None] | None = None,
                    cancel: Callable[[], bool] | None = None) -> ModelInfo:
         return self.embedder.load(progress=progress, cancel=cancel)
@@ -76,21 +104,20 @@ class Library:
 
     def forget(self, path: str | Path) -> int:
         """Remove a photo, or every photo below a folder, from the index (files stay)."""
-        target = str(Path(path).expanduser().absolute())
-        removed = self.store.delete_paths([target])
-        return removed + self.store.delete_below(target)
+        return self.store.delete_below(str(Path(path).expanduser().absolute()))
 
     def index(self, roots: Sequence[str | Path] | None = None,
               progress: Callable[[IndexProgress], None] | None = None,
               cancel: threading.Event | None = None,
               on_commit: Callable[[IndexChanges], None] | None = None,
-              on_problem: Callable[[FileProblem], None] | None = None) -> IndexChanges:
-        """Index the given folders (default: all library folders)."""
+              on_problem: Callable[[FileProblem], None] | None = None,
+              forget_missing: bool = False) -> IndexChanges:
+        """Index the given folders or files (default: all library folders)."""
         from photofinder.indexing.indexer import Indexer
 
         indexer = Indexer(self.store, self.embedder, self.settings.excluded_folders)
         changes = indexer.run(roots if roots is not None else self.folders(), progress, cancel,
-                              on_commit, on_problem)
+                              on_commit, on_problem, forget_missing)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
         return changes

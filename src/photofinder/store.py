@@ -7,12 +7,14 @@ next run sees either all of a batch or none of it. Rows are keyed on path.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +25,13 @@ from photofinder.records import Photo, SearchFilter, SearchHit
 log = logging.getLogger("photofinder.store")
 
 SCHEMA_VERSION = 1
+# Below this many rows an exact scan is fast enough; above it an HNSW index is built.
+ANN_MIN_ROWS = 20_000
+# HNSW search breadth: text queries sit far from the photos (the modality gap), where a
+# narrow search loses recall: ef 200 gave recall@100 0.72, 1000 gave 0.97 (bench_search.py).
+ANN_EF = 1000
+# Rows appended after the index was built are scanned exactly until it is refreshed.
+ANN_MAX_UNINDEXED = 0.05
 METADATA_COLUMNS = (
     "path", "folder", "size", "mtime_ns", "fingerprint", "width", "height", "taken_at", "model_id",
 )
@@ -43,6 +52,33 @@ def photo_schema(dimension: int) -> pa.Schema:
     ], metadata={"photofinder_schema": str(SCHEMA_VERSION)})
 
 
+# Forward migrations of the index folder: MIGRATIONS[n] turns version n into n + 1.
+MIGRATIONS: dict[int, Callable[[Path], None]] = {}
+
+
+def migrate_index_folder(index_dir: Path) -> None:
+    """Bring an index folder written by an older photofinder up to SCHEMA_VERSION;
+    refuse one written by a newer photofinder rather than damage it."""
+    marker = index_dir / "schema.json"
+    try:
+        version = json.loads(marker.read_text())["version"]
+    except FileNotFoundError:
+        version = SCHEMA_VERSION if not any(index_dir.glob("*.lance")) else 1
+    except (OSError, ValueError, KeyError) as exc:
+        raise StoreError(f"the index's schema marker {marker} is unreadable: {exc}") from exc
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"this index was written by a newer photofinder (schema {version}, "
+                         f"this one reads {SCHEMA_VERSION}); please upgrade photofinder")
+    while version < SCHEMA_VERSION:
+        log.info("migrating the index from schema %d to %d", version, version + 1)
+        MIGRATIONS[version](index_dir)
+        version += 1
+    if not marker.exists() or version != json.loads(marker.read_text())["version"]:
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": version}))
+        os.replace(tmp, marker)
+
+
 def table_name_for(model_id: str) -> str:
     """A table per model: switching models never mixes vectors of two spaces."""
     return "photos_" + re.sub(r"[^A-Za-z0-9_]+", "_", model_id).strip("_").lower()
@@ -53,10 +89,21 @@ def sql_string(value: str) -> str:
 
 
 def sql_prefix(folder: str) -> str:
-    """A filter matching every path below ``folder`` (LIKE wildcards escaped)."""
-    prefix = folder.rstrip("/") + "/"
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"path LIKE {sql_string(escaped + '%')} ESCAPE '\\'"
+    """A filter matching ``folder`` itself and every path below it (LIKE wildcards escaped)."""
+    folder = folder.rstrip("/")
+    escaped = (folder + "/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"(path = {sql_string(folder)} OR path LIKE {sql_string(escaped + '%')} ESCAPE '\\')"
+
+
+def is_below(path: str, roots: set[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or inside one of them."""
+    while True:
+        if path in roots:
+            return True
+        parent = path.rsplit("/", 1)[0]
+        if not parent or parent == path:
+            return False
+        path = parent
 
 
 def filter_sql(search_filter: SearchFilter | None) -> str | None:
@@ -99,8 +146,10 @@ class PhotoStore:
         self.model_id = model_id
         self.dimension = dimension
         self._write_lock = threading.Lock()
+        self._has_index: bool | None = None  # checked on first search
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
+            migrate_index_folder(index_dir)
             self._db = lancedb.connect(str(index_dir))
             self._table = self._open_or_create(table_name_for(model_id), dimension)
         except OSError as exc:
@@ -151,6 +200,36 @@ class PhotoStore:
                 self._table.delete(where)
         return removed
 
+    def drop(self) -> None:
+        """Delete this model's table (after the library moved to another model)."""
+        with self._write_lock, self._translate_errors("drop"):
+            self._db.drop_table(self._table.name)
+
+    def vector_index_stats(self) -> tuple[int, int] | None:
+        """(indexed rows, unindexed rows) of the approximate index, or None without one."""
+        for index in self._table.list_indices():
+            if "vector" in index.columns:
+                stats = self._table.index_stats(index.name)
+                return stats.num_indexed_rows, stats.num_unindexed_rows
+        return None
+
+    def needs_vector_index(self) -> bool:
+        rows = self.count()
+        stats = self.vector_index_stats()
+        if stats is None:
+            return rows >= ANN_MIN_ROWS
+        return stats[1] > ANN_MAX_UNINDEXED * max(rows, 1)
+
+    def build_vector_index(self) -> None:
+        """(Re)build the HNSW index; searches meanwhile keep using the previous version."""
+        rows = self.count()
+        with self._translate_errors("index"):
+            self._table.create_index(
+                metric="dot", vector_column_name="vector", index_type="IVF_HNSW_SQ",
+                num_partitions=max(1, rows // 250_000), replace=True)
+        self._has_index = True
+        log.info("built the approximate vector index over %d photos", rows)
+
     def optimize(self) -> None:
         """Fold small fragments together after an import (faster scans, fewer files)."""
         with self._write_lock, self._translate_errors("optimise"):
@@ -168,15 +247,21 @@ class PhotoStore:
             query = query.where(where)
         return photos_from_arrow(query.limit(None).to_arrow())
 
-    def stats_by_path(self, paths_below: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
-        """path -> (size, mtime_ns): all an unchanged-file check needs, without vectors."""
+    def stats_by_path(self, roots: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) for rows at or below ``roots``: all an unchanged-file
+        check needs. Many roots (a burst of file events) are filtered here, not in SQL."""
+        if not roots:
+            return {}
         query = self._table.search().select(["path", "size", "mtime_ns"])
-        where = filter_sql(SearchFilter(folders=tuple(paths_below))) if paths_below else None
-        if where:
-            query = query.where(where)
+        if len(roots) <= 32:
+            query = query.where(filter_sql(SearchFilter(folders=tuple(roots))))
         table = query.limit(None).to_arrow()
-        return dict(zip(table.column("path").to_pylist(),
-                        zip(table.column("size").to_pylist(), table.column("mtime_ns").to_pylist())))
+        stats = dict(zip(table.column("path").to_pylist(),
+                         zip(table.column("size").to_pylist(), table.column("mtime_ns").to_pylist())))
+        if len(roots) > 32:
+            wanted = {r.rstrip("/") for r in roots}
+            stats = {p: s for p, s in stats.items() if is_below(p, wanted)}
+        return stats
 
     def fingerprints(self) -> list[str]:
         table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
@@ -209,6 +294,10 @@ class PhotoStore:
         where = filter_sql(search_filter)
         if where:
             query = query.where(where, prefilter=True)
+        if self._has_index is None:
+            self._has_index = self.vector_index_stats() is not None
+        if self._has_index:
+            query = query.ef(max(ANN_EF, k))
         table = query.to_arrow()
         scores = (1.0 - np.asarray(table.column("_distance").to_numpy())).tolist()
         return [SearchHit(photo, score) for photo, score in zip(photos_from_arrow(table), scores)]

@@ -1,0 +1,194 @@
+"""Search latency and recall from 1,000 to 1,000,000 photos, and the cost of adding more.
+
+Synthetic 512-d vectors clustered like CLIP image embeddings, and text-like
+queries that sit across CLIP's modality gap (cosine ~0.3 to their photos). For
+each library size, in the same run:
+  baseline  exact top-100 by an in-memory numpy matrix product,
+  store     photofinder's PhotoStore.search (exact scan below ANN_MIN_ROWS,
+            the automatic HNSW index above it), median latency and recall@100,
+  filters   the same with a folder filter and with a date filter,
+  write     seconds to add 1,000 photos, and the bytes that write added on disk.
+It prints ratios against the baseline and draws docs/scaling.png.
+
+    python benchmarks/bench_search.py [--sizes 1000,10000,100000,1000000] [--queries 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from photofinder.records import Photo, SearchFilter
+from photofinder.store import ANN_MIN_ROWS, PhotoStore
+
+DIM = 512
+K = 100
+FOLDERS = 20
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+class Corpus:
+    """Deterministic clustered unit vectors, generated in chunks to bound memory."""
+
+    def __init__(self, seed: int = 0, clusters: int = 2000):
+        rng = np.random.default_rng(seed)
+        self.centres = _unit(rng.normal(size=(clusters, DIM)).astype(np.float32))
+        self.gap = _unit(rng.normal(size=(1, DIM)).astype(np.float32))[0]
+        self.seed = seed
+
+    def images(self, start: int, count: int, block: int = 1000) -> np.ndarray:
+        """Rows start..start+count; row i is the same whichever chunk asks for it."""
+        first, last = start // block, (start + count - 1) // block
+        rows = np.concatenate([self._block(b, block) for b in range(first, last + 1)])
+        return rows[start - first * block:start - first * block + count]
+
+    def _block(self, index: int, block: int) -> np.ndarray:
+        rng = np.random.default_rng((self.seed, index))
+        which = rng.integers(0, len(self.centres), block)
+        noise = rng.normal(scale=1.0 / np.sqrt(DIM), size=(block, DIM)).astype(np.float32)
+        return _unit(self.centres[which] + 0.9 * noise)
+
+    def text_queries(self, count: int) -> np.ndarray:
+        rng = np.random.default_rng((self.seed, 2**40))
+        which = rng.integers(0, len(self.centres), count)
+        noise = rng.normal(scale=1.0 / np.sqrt(DIM), size=(count, DIM)).astype(np.float32)
+        return _unit(0.45 * self.centres[which] + 1.0 * self.gap + 0.8 * noise)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def photos_for(start: int, count: int) -> list[Photo]:
+    base = datetime(2015, 1, 1)
+    return [Photo(path=f"/photos/f{i % FOLDERS:02d}/IMG_{i:07d}.jpg", folder=f"/photos/f{i % FOLDERS:02d}",
+                  size=3_000_000, mtime_ns=i, fingerprint=f"{i:016x}", width=4000, height=3000,
+                  taken_at=base + timedelta(minutes=5 * i))
+            for i in range(start, start + count)]
+
+
+def grow(store: PhotoStore, corpus: Corpus, have: int, want: int, chunk: int = 100_000) -> float:
+    """Add rows up to ``want``; returns rows per second of the store's writes."""
+    started = time.perf_counter()
+    for start in range(have, want, chunk):
+        count = min(chunk, want - start)
+        store.upsert(photos_for(start, count), corpus.images(start, count))
+    elapsed = time.perf_counter() - started
+    return (want - have) / elapsed if want > have else float("nan")
+
+
+def exact_top(matrix: np.ndarray, queries: np.ndarray) -> tuple[list[set[int]], float]:
+    times, tops = [], []
+    for q in queries:
+        started = time.perf_counter()
+        scores = matrix @ q
+        top = np.argpartition(-scores, K)[:K]
+        times.append(time.perf_counter() - started)
+        tops.append(set(top.tolist()))
+    return tops, statistics.median(times) * 1000
+
+
+def store_search(store: PhotoStore, queries: np.ndarray, search_filter=None):
+    times, tops = [], []
+    for q in queries:
+        started = time.perf_counter()
+        hits = store.search(q, K, search_filter)
+        times.append(time.perf_counter() - started)
+        tops.append({int(h.photo.path[-11:-4]) for h in hits})
+    return tops, statistics.median(times) * 1000
+
+
+def recall(found: list[set[int]], truth: list[set[int]]) -> float:
+    return float(np.mean([len(f & t) / len(t) for f, t in zip(found, truth)]))
+
+
+def disk_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def measure_size(store, corpus, size, queries, index_dir) -> dict:
+    if store.needs_vector_index():
+        started = time.perf_counter()
+        store.build_vector_index()
+        print(f"  built HNSW index over {size:,} rows in {time.perf_counter() - started:.0f} s")
+    matrix = np.concatenate([corpus.images(s, min(100_000, size - s)) for s in range(0, size, 100_000)])
+    truth, baseline_ms = exact_top(matrix, queries)
+    del matrix
+    store_search(store, queries[:3])  # warm caches
+    found, store_ms = store_search(store, queries)
+    folder = SearchFilter(folders=("/photos/f03",))
+    _, folder_ms = store_search(store, queries, folder)
+    dated = SearchFilter(taken_after=datetime(2015, 1, 1) + timedelta(minutes=5 * size // 2))
+    _, date_ms = store_search(store, queries, dated)
+    before = disk_bytes(index_dir)
+    started = time.perf_counter()
+    store.upsert(photos_for(size, 1000), corpus.images(size, 1000))
+    add_s = time.perf_counter() - started
+    added_bytes = disk_bytes(index_dir) - before
+    store.delete_paths([p.path for p in photos_for(size, 1000)])
+    return dict(size=size, baseline_ms=baseline_ms, store_ms=store_ms, recall=recall(found, truth),
+                folder_ms=folder_ms, date_ms=date_ms, add_s=add_s, added_mb=added_bytes / 1e6,
+                table_mb=before / 1e6)
+
+
+def plot(results: list[dict], write_rates: list[float]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["size"] for r in results]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.loglog(sizes, [r["store_ms"] for r in results], "o-", label="photofinder search")
+    left.loglog(sizes, [r["baseline_ms"] for r in results], "s--", label="numpy exact (baseline)")
+    left.loglog(sizes, [r["folder_ms"] for r in results], "^:", label="with folder filter")
+    left.set(xlabel="photos in the library", ylabel="top-100 latency (ms, median)",
+             title="Search latency")
+    left.legend()
+    right.semilogx(sizes, write_rates, "o-")
+    right.set(xlabel="photos in the library", ylabel="rows written per second",
+              title="Index write rate")
+    fig.tight_layout()
+    DOCS.mkdir(exist_ok=True)
+    out = DOCS / "scaling.png"
+    fig.savefig(out, dpi=90)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args()
+    corpus = Corpus()
+    queries = corpus.text_queries(args.queries)
+    results, write_rates = [], []
+    print(f"approximate index from {ANN_MIN_ROWS:,} rows; k={K}; {args.queries} text-like queries")
+    print(f"{'photos':>9} {'numpy ms':>9} {'store ms':>9} {'ratio':>6} {'recall':>7} "
+          f"{'folder ms':>9} {'date ms':>8} {'add 1k s':>8} {'added MB':>8} {'table MB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp)
+        store = PhotoStore(index_dir, "bench/synthetic", DIM)
+        have = 0
+        for size in (int(s) for s in args.sizes.split(",")):
+            write_rates.append(grow(store, corpus, have, size))
+            have = size
+            r = measure_size(store, corpus, size, queries, index_dir)
+            results.append(r)
+            print(f"{size:>9,} {r['baseline_ms']:9.2f} {r['store_ms']:9.2f} "
+                  f"{r['store_ms'] / r['baseline_ms']:6.2f} {r['recall']:7.3f} {r['folder_ms']:9.2f} "
+                  f"{r['date_ms']:8.2f} {r['add_s']:8.2f} {r['added_mb']:8.2f} {r['table_mb']:8.1f}",
+                  flush=True)
+    if not args.no_plot:
+        print(f"plot: {plot(results, write_rates)}")
+
+
+if __name__ == "__main__":
+    main()
