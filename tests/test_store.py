@@ -119,3 +119,30 @@ def test_read_only_index_gives_a_clear_error_and_keeps_rows(tmp_path):
     finally:
         for root, dirs, _ in os.walk(tmp_path):
             os.chmod(root, 0o755)
+
+
+def test_index_folder_records_its_schema_and_refuses_a_newer_one(tmp_path):
+    import json
+
+    PhotoStore(tmp_path / "index", "m", DIM)
+    marker = tmp_path / "index" / "schema.json"
+    assert json.loads(marker.read_text())["version"] >= 1
+    marker.write_text(json.dumps({"version": 999}))
+    with pytest.raises(StoreError, match="newer photofinder"):
+        PhotoStore(tmp_path / "index", "m", DIM)
+
+
+def test_older_schema_is_migrated_forward(tmp_path, monkeypatch):
+    import json
+
+    import photofinder.store as store_module
+
+    PhotoStore(tmp_path / "index", "m", DIM)
+    marker = tmp_path / "index" / "schema.json"
+    current = store_module.SCHEMA_VERSION
+    marker.write_text(json.dumps({"version": current - 1}))
+    ran = []
+    monkeypatch.setitem(store_module.MIGRATIONS, current - 1, ran.append)
+    PhotoStore(tmp_path / "index", "m", DIM)
+    assert ran == [tmp_path / "index"]
+    assert json.loads(marker.read_text())["version"] == current

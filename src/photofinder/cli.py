@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import threading
 from typing import Sequence
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(defaults=False)
     parser = argparse.ArgumentParser(
         prog="photofinder", parents=[common_options(defaults=True)],
-        description="Find photos by what is in them. With no command, opens the window.")
+        description="Find photos by what is in them. With no command, opens the window; "
+                    "with image files or folders, opens it with a similar search or adds them.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     index = commands.add_parser("index", parents=[common], help="add folders and index their photos")
@@ -55,12 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def opens_window(argv: Sequence[str]) -> bool:
+    """No command, or only existing paths ("Open with photofinder" from a file manager)."""
+    return all(os.path.exists(a) and a not in COMMANDS for a in argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if opens_window(argv):
+        from photofinder.ui.app import run_app  # Qt only when the window is asked for
+
+        return run_app(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
-        from photofinder.ui.app import run_app  # Qt only when the window is asked for
+        from photofinder.ui.app import run_app
 
         return run_app()
     try:

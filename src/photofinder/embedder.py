@@ -7,10 +7,13 @@ window and the CLI's quick commands start without paying for them.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -42,15 +45,23 @@ def register_model_configs() -> None:
         register_model_configs.done = True
 
 
-def embedding_dimension(arch: str) -> int:
-    """The vector size of an architecture, read from its config without building it."""
-    import open_clip
+@lru_cache(maxsize=None)
+def model_config(arch: str) -> dict:
+    """An architecture's open_clip config, read from its JSON file without importing
+    open_clip (and torch): the window needs the vector size to open the index at once."""
+    spec = importlib.util.find_spec("open_clip")
+    folders = [MODEL_CONFIG_DIR]
+    if spec and spec.submodule_search_locations:
+        folders += [Path(p) / "model_configs" for p in spec.submodule_search_locations]
+    for folder in folders:
+        path = folder / f"{arch}.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    raise ModelError(f"unknown model '{arch}'; see `open_clip.list_models()` for names")
 
-    register_model_configs()
-    config = open_clip.get_model_config(arch)
-    if config is None:
-        raise ModelError(f"unknown model '{arch}'; see `open_clip.list_models()` for names")
-    return int(config["embed_dim"])
+
+def embedding_dimension(arch: str) -> int:
+    return int(model_config(arch)["embed_dim"])
 
 
 @dataclass(frozen=True)
@@ -130,10 +141,7 @@ class Embedder:
     @property
     def input_size(self) -> int:
         """The shortest side the model looks at; decoders may reduce photos to it."""
-        import open_clip
-
-        register_model_configs()
-        size = open_clip.get_model_config(self.spec.arch)["vision_cfg"].get("image_size", 224)
+        size = model_config(self.spec.arch)["vision_cfg"].get("image_size", 224)
         return max(size) if isinstance(size, (tuple, list)) else int(size)
 
     def embed_tensors(self, batch: "torch.Tensor") -> np.ndarray:
@@ -192,7 +200,7 @@ class Embedder:
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         except PhotofinderError:
             raise
-        except (RuntimeError, ValueError, KeyError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a user's weights file can fail in any way
             first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise ModelError(
                 f"cannot load {self.spec.arch} weights from {weights}: {first_line}") from exc

@@ -136,27 +136,15 @@ class Library:
         vector = self.embedder.embed_texts([text])[0]
         return self.search_vector(vector, k, search_filter)
 
-    def search_images(self, images: Sequence[str | Path], k: int = 50,
+    def search_images(self, images: Sequence[str | Path | bytes], k: int = 50,
                       search_filter: SearchFilter | None = None) -> list[SearchHit]:
-        """Photos like these images (files; indexed ones reuse their stored vectors)."""
+        """Photos like all of these images: files (indexed ones reuse their stored vectors,
+        and are left out of the results) or encoded image data (pasted, from a browser)."""
         if not images:
             raise QueryError("no query images given")
         vector = _mean_direction([self._vector_for(image) for image in images])
-        exclude = {str(Path(i).expanduser().absolute()) for i in images}
+        exclude = {str(Path(i).expanduser().absolute()) for i in images if not isinstance(i, bytes)}
         return self.search_vector(vector, k, search_filter, exclude=exclude)
-
-    def search_image_data(self, data: Sequence[bytes], k: int = 50,
-                          search_filter: SearchFilter | None = None) -> list[SearchHit]:
-        """Photos like images given as encoded bytes (pasted or dragged from a browser)."""
-        from photofinder.indexing.images import load_image_bytes
-
-        size = self.embedder.input_size
-        try:
-            loaded = [load_image_bytes(blob, size).image for blob in data]
-        except ImageError as exc:
-            raise QueryError(f"the dropped data is not a usable image: {exc}") from exc
-        return self.search_vector(_mean_direction(self.embedder.embed_images(loaded)), k,
-                                  search_filter)
 
     def similar(self, path: str | Path, k: int = 50,
                 search_filter: SearchFilter | None = None) -> list[SearchHit]:
@@ -171,17 +159,22 @@ class Library:
         alive = [h for h in hits if h.photo.path not in exclude and os.path.exists(h.photo.path)]
         return alive[:k]
 
-    def _vector_for(self, image: str | Path) -> np.ndarray:
-        from photofinder.indexing.images import load_image
+    def _vector_for(self, image: str | Path | bytes) -> np.ndarray:
+        from photofinder.indexing.images import load_image, load_image_bytes
 
-        path = str(Path(image).expanduser().absolute())
-        stored = self.store.vector_of(path)
-        if stored is not None:
-            return stored
+        if isinstance(image, bytes):
+            name = "the dropped image data"
+            load = lambda: load_image_bytes(image, self.embedder.input_size)  # noqa: E731
+        else:
+            name = str(Path(image).expanduser().absolute())
+            stored = self.store.vector_of(name)
+            if stored is not None:
+                return stored
+            load = lambda: load_image(name, self.embedder.input_size)  # noqa: E731
         try:
-            loaded = load_image(path, self.embedder.input_size)
+            loaded = load()
         except ImageError as exc:
-            raise QueryError(f"cannot use {path} as a query: {exc}") from exc
+            raise QueryError(f"cannot use {name} as a query: {exc}") from exc
         return self.embedder.embed_images([loaded.image])[0]
 
     def status(self) -> dict:

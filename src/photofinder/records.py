@@ -80,6 +80,7 @@ class IndexChanges:
     removed: tuple[str, ...] = ()
     problems: tuple[FileProblem, ...] = ()
     cancelled: bool = False
+    photos: tuple[Photo, ...] = ()  # the stored records of the added and updated paths
 
     @property
     def is_empty(self) -> bool:

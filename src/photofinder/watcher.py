@@ -23,6 +23,7 @@ from photofinder.records import FileProblem, IndexChanges
 log = logging.getLogger("photofinder.watch")
 
 SETTLE_SECONDS = 1.0  # a path must be quiet this long before it is indexed
+RECENT_SECONDS = 10.0  # an unreadable file written this recently may still be arriving
 POLL_SECONDS = 5.0  # how often polled folders are compared with the disk
 MAX_BATCH = 5000  # paths per indexing run, so a huge burst still shows progress
 
@@ -139,7 +140,7 @@ class FolderWatcher:
     def _index(self, paths: list[str]) -> None:
         self._busy.set()
         try:
-            changes = self.library.index(paths, on_problem=self.on_problem, forget_missing=True)
+            changes = self.library.index(paths, on_problem=self._problem, forget_missing=True)
             self.batches += 1
             log.info("watch batch of %d paths: %d added, %d updated, %d removed", len(paths),
                      len(changes.added), len(changes.updated), len(changes.removed))
@@ -149,6 +150,17 @@ class FolderWatcher:
             log.exception("indexing %d changed paths failed", len(paths))
         finally:
             self._busy.clear()
+
+
+    def _problem(self, problem: FileProblem) -> None:
+        """A file written seconds ago that does not decode is most likely still being
+        copied (pauses longer than the settle time happen): look again later."""
+        stat = _size_and_mtime(problem.path)
+        if stat is not None and time.time() - stat[1] / 1e9 < RECENT_SECONDS:
+            log.info("%s is not readable yet (%s); retrying", problem.path, problem.reason)
+            self.dirty.touch(problem.path)
+        elif self.on_problem:
+            self.on_problem(problem)
 
 
 class _EventHandler:

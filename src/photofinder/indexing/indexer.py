@@ -71,7 +71,10 @@ class Indexer:
             progress: Callable[[IndexProgress], None] | None = None,
             cancel: threading.Event | None = None,
             on_commit: Callable[[IndexChanges], None] | None = None,
-            on_problem: Callable[[FileProblem], None] | None = None) -> IndexChanges:
+            on_problem: Callable[[FileProblem], None] | None = None,
+            forget_missing: bool = False) -> IndexChanges:
+        """Index ``roots`` (folders or files). A missing root keeps its photos (an unplugged
+        drive) unless ``forget_missing``: the watcher saw it deleted."""
         cancel = cancel or threading.Event()
         problems: list[FileProblem] = []
 
@@ -83,10 +86,11 @@ class Indexer:
 
         roots = [str(Path(r).expanduser().absolute()) for r in roots]
         online = [r for r in roots if os.path.exists(r)]
-        for root in sorted(set(roots) - set(online)):
-            report(FileProblem(root, "folder not found (offline or removed); its photos are kept"))
+        if not forget_missing:
+            for root in sorted(set(roots) - set(online)):
+                report(FileProblem(root, "folder not found (offline or removed); its photos are kept"))
         on_disk = {s.path: s for s in scan(online, self.excluded, on_problem=report)}
-        stored = self.store.stats_by_path(online)
+        stored = self.store.stats_by_path(roots if forget_missing else online)
         todo = [s for p, s in on_disk.items() if stored.get(p) != (s.size, s.mtime_ns)]
         run = _Run(self, todo, stored, progress, cancel, on_commit, report)
         added, updated = run.execute()
@@ -99,7 +103,7 @@ class Indexer:
                 if on_commit:
                     on_commit(IndexChanges(removed=tuple(removed)))
         return IndexChanges(tuple(added), tuple(updated), tuple(removed), tuple(problems),
-                            cancelled=cancel.is_set())
+                            cancelled=cancel.is_set(), photos=tuple(run.photos))
 
 
 class _Run:
@@ -123,6 +127,7 @@ class _Run:
         self.pending_reuse: list[_Prepared] = []
         self.added: list[str] = []
         self.updated: list[str] = []
+        self.photos: list[Photo] = []
         self.counts = {"done": 0, "embedded": 0, "reused": 0, "skipped": 0}
         self.started = time.monotonic()
         self.last_progress = 0.0
@@ -148,6 +153,7 @@ class _Run:
             for _, future in futures:
                 future.cancel()
         self._flush(force=True)
+        self._report_progress("", final=True)
         return self.added, self.updated
 
     def _prepare(self, stat: FileStat, min_side: int) -> _Prepared | FileProblem:
@@ -242,14 +248,15 @@ class _Run:
         self.store.upsert(batch.photos, np.stack(batch.vectors))
         self.added += batch.added
         self.updated += batch.updated
+        self.photos += batch.photos
         self.batch = _Batch()
         if self.on_commit:
-            self.on_commit(IndexChanges(tuple(batch.added), tuple(batch.updated)))
+            self.on_commit(IndexChanges(tuple(batch.added), tuple(batch.updated),
+                                        photos=tuple(batch.photos)))
 
-    def _report_progress(self, current: str) -> None:
+    def _report_progress(self, current: str, final: bool = False) -> None:
         now = time.monotonic()
-        finished = self.counts["done"] == len(self.todo)
-        if not self.progress or (now - self.last_progress < PROGRESS_INTERVAL and not finished):
+        if not self.progress or (now - self.last_progress < PROGRESS_INTERVAL and not final):
             return
         self.last_progress = now
         elapsed = max(now - self.started, 1e-6)

@@ -1,0 +1,97 @@
+"""The side panel: the library's folders with their photo counts; add, remove, rescan."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget,
+)
+
+PathRole = Qt.ItemDataRole.UserRole + 1
+
+
+class FolderPanel(QWidget):
+    """Shows folders and asks the window to change them; keeps no state of its own."""
+
+    add_requested = Signal()
+    remove_requested = Signal(str)
+    rescan_requested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("folderPanel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 10)
+        layout.setSpacing(8)
+        title = QLabel("Library folders")
+        title.setObjectName("panelTitle")
+        layout.addWidget(title)
+        self.list = QListWidget()
+        self.list.setObjectName("folderList")
+        self.list.setIconSize(QSize(20, 20))
+        self.list.setSpacing(2)
+        self.list.setUniformItemSizes(True)
+        self.list.setFrameShape(QListWidget.Shape.NoFrame)
+        self.list.currentItemChanged.connect(self._update_buttons)
+        layout.addWidget(self.list, 1)
+        self.total = QLabel()
+        self.total.setObjectName("dimLabel")
+        layout.addWidget(self.total)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        self.add_button = QPushButton("Add…")
+        self.add_button.setToolTip("Add a folder of photos to the library")
+        self.add_button.clicked.connect(self.add_requested)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the folder from the library (files stay on disk)")
+        self.remove_button.clicked.connect(lambda: self._emit_for_current(self.remove_requested))
+        self.rescan_button = QPushButton("Rescan")
+        self.rescan_button.setToolTip("Look for new, changed and deleted photos in the folder")
+        self.rescan_button.clicked.connect(lambda: self._emit_for_current(self.rescan_requested))
+        for button in (self.add_button, self.remove_button, self.rescan_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def set_folders(self, counts: dict[str, int | None]) -> None:
+        """Show these folders (in this order) with their photo counts (None: not known yet)."""
+        current = self.current_folder()
+        self.list.clear()
+        folder_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        missing_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for folder, count in counts.items():
+            present = os.path.isdir(folder)
+            if not present:
+                detail = "not found"
+            elif count is None:
+                detail = "counting…"
+            else:
+                detail = f"{count:,} photo{'s' if count != 1 else ''}"
+            item = QListWidgetItem(folder_icon if present else missing_icon,
+                                   f"{Path(folder).name or folder}\n{detail}")
+            item.setToolTip(folder)
+            item.setData(PathRole, folder)
+            self.list.addItem(item)
+            if folder == current:
+                self.list.setCurrentItem(item)
+        known = [c for c in counts.values() if c is not None]
+        total = sum(known)
+        self.total.setText(f"{total:,} photos in all" if known else "")
+        self._update_buttons()
+
+    def current_folder(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(PathRole) if item else None
+
+    def _emit_for_current(self, signal) -> None:
+        folder = self.current_folder()
+        if folder:
+            signal.emit(folder)
+
+    def _update_buttons(self, *_args) -> None:
+        chosen = self.current_folder() is not None
+        self.remove_button.setEnabled(chosen)
+        self.rescan_button.setEnabled(chosen)

@@ -1,0 +1,159 @@
+"""The thumbnail grid: a QListView in icon mode and a delegate that paints tiles.
+
+Uniform item sizes, a fixed grid and per-pixel scrolling keep 100,000 tiles
+cheap: the view lays out by arithmetic and paints only what is visible, and
+the delegate paints a cached pixmap or a placeholder (never decodes).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPalette, QWheelEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from photofinder.records import Photo
+from photofinder.ui.photo_model import PhotoRole
+
+MIN_TILE = 96
+MAX_TILE = 320
+TILE_STEP = 16
+GAP = 8  # pixels between tiles
+RADIUS = 6
+PLACEHOLDER = QColor(0, 0, 0, 18)
+
+
+class TileDelegate(QStyledItemDelegate):
+    """Paints one tile, centred in its cell: selection frame, then the thumbnail or a placeholder."""
+
+    def __init__(self, tile_px: int, parent=None):
+        super().__init__(parent)
+        self.tile_px = tile_px
+        self.cell = QSize(tile_px + GAP, tile_px + GAP)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return self.cell
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        frame = QRect(QPoint(0, 0), QSize(self.tile_px, self.tile_px))
+        frame.moveCenter(QRect(option.rect.topLeft(), self.cell).center())
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hovered:
+            colour = option.palette.color(QPalette.ColorRole.Highlight)
+            if not selected:
+                colour.setAlpha(60)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(frame.adjusted(-3, -3, 3, 3), RADIUS + 2, RADIUS + 2)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if pixmap is None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(PLACEHOLDER)
+            painter.drawRoundedRect(frame, RADIUS, RADIUS)
+        else:
+            self._paint_pixmap(painter, frame, pixmap)
+        if option.state & QStyle.StateFlag.State_HasFocus and selected:
+            painter.setPen(option.palette.color(QPalette.ColorRole.HighlightedText))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(frame.adjusted(-1, -1, 1, 1), RADIUS, RADIUS)
+        painter.restore()
+
+    @staticmethod
+    def _paint_pixmap(painter: QPainter, frame: QRect, pixmap) -> None:
+        size = pixmap.deviceIndependentSize().toSize().scaled(frame.size(),
+                                                              Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(QPoint(0, 0), size)
+        target.moveCenter(frame.center())
+        clip = QPainterPath()
+        clip.addRoundedRect(target, RADIUS - 2, RADIUS - 2)
+        painter.setClipPath(clip)
+        painter.drawPixmap(target, pixmap)
+
+
+class PhotoGrid(QListView):
+    """A grid of photo tiles; tells the window what the user asks for, does no work itself."""
+
+    preview_requested = Signal(QModelIndex)
+    menu_requested = Signal(list, QPoint)  # selected photos, global position
+    zoom_requested = Signal(int)  # +1 bigger, -1 smaller
+
+    def __init__(self, tile_px: int, parent=None):
+        super().__init__(parent)
+        self._tile_px = tile_px
+        self.delegate = TileDelegate(tile_px, self)
+        self.setItemDelegate(self.delegate)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)  # the fast list layout, not free icons
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setMouseTracking(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_menu)
+        self.doubleClicked.connect(self.preview_requested)
+        self.set_tile_size(tile_px)
+
+    def set_tile_size(self, tile_px: int) -> None:
+        self._tile_px = tile_px
+        self.verticalScrollBar().setSingleStep(max(24, tile_px // 3))
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Fill the width: as many columns as tiles of about the chosen size, stretched to fit
+        (thumbnails are made at the chosen size; the delegate scales them the last few pixels)."""
+        width = self.viewport().width() - 1
+        columns = max(1, round(width / (self._tile_px + GAP)))
+        side = max(MIN_TILE // 2, width // columns)
+        cell = QSize(side, side)
+        if cell != self.gridSize():
+            self.delegate.tile_px = side - GAP
+            self.delegate.cell = cell
+            self.setGridSize(cell)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def selected_photos(self) -> list[Photo]:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        model = self.model()
+        return [model.index(r, 0).data(PhotoRole) for r in rows]
+
+    def visible_tiles(self) -> int:
+        grid = self.gridSize()
+        area = self.viewport().size()
+        return max(1, (area.width() // grid.width() + 1) * (area.height() // grid.height() + 1))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y()
+            if steps:
+                self.zoom_requested.emit(1 if steps > 0 else -1)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and self.currentIndex().isValid():
+            self.preview_requested.emit(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _on_menu(self, position: QPoint) -> None:
+        index = self.indexAt(position)
+        if not index.isValid():
+            return
+        if not self.selectionModel().isSelected(index):
+            self.setCurrentIndex(index)
+        self.menu_requested.emit(self.selected_photos(), self.viewport().mapToGlobal(position))

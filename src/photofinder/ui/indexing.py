@@ -1,0 +1,147 @@
+"""Indexing in the background, with pause, resume and cancel.
+
+``Library.index`` blocks, so it runs in a worker; its callbacks come from the
+indexing thread and are turned into queued signals. Pausing cancels the run
+and resuming starts a new one: unchanged files are skipped, so it carries on
+where it stopped. Folders asked for while a run is busy are indexed next.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from enum import Enum
+
+from PySide6.QtCore import QObject, Signal
+
+from photofinder.records import IndexChanges
+from photofinder.ui.workers import Worker
+
+log = logging.getLogger("photofinder.ui.index")
+
+
+class IndexState(Enum):
+    IDLE = "idle"
+    WAITING = "waiting for the model"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+class IndexController(QObject):
+    """Owns the indexing runs of the window's library."""
+
+    state_changed = Signal(object)  # IndexState
+    progress = Signal(object)  # IndexProgress
+    committed = Signal(list, list)  # new or changed photos, removed paths
+    finished = Signal(object)  # IndexChanges of the whole run
+
+    def __init__(self, library, loader, messages, parent=None):
+        super().__init__(parent)
+        self._library = library
+        self._loader = loader
+        self._messages = messages
+        self.state = IndexState.IDLE
+        self._wanted: set[str] | None = set()  # folders to index next; None means all
+        self._cancel = threading.Event()
+        self._running = False
+        self._stopped = False
+        self._current: list[str] | None = None  # folders of the run in progress
+        loader.ready.connect(self._start_next)
+        loader.failed.connect(self._on_model_failed)
+
+    @property
+    def busy(self) -> bool:
+        return self.state in (IndexState.RUNNING, IndexState.WAITING)
+
+    def request(self, folders: list[str] | None = None) -> None:
+        """Index these folders (None: every library folder) as soon as possible."""
+        if folders is None or self._wanted is None:
+            self._wanted = None
+        else:
+            self._wanted.update(folders)
+        if self.state == IndexState.IDLE and not self._running:
+            self._start_next()
+
+    def pause(self) -> None:
+        """Stop the run but remember its folders, to carry on with them on resume."""
+        if self._running:
+            self._cancel.set()
+            self.request(self._current)
+        self._set_state(IndexState.PAUSED)
+
+    def resume(self) -> None:
+        if self.state == IndexState.PAUSED:
+            self._set_state(IndexState.IDLE)
+            self._start_next()
+
+    def cancel(self) -> None:
+        """Stop now and forget what was still to do (a rescan picks it up)."""
+        self._wanted = set()
+        if self._running:
+            self._cancel.set()
+        self._set_state(IndexState.IDLE)
+
+    def stop(self) -> None:
+        """The window is closing: cancel, and start nothing new."""
+        self._stopped = True
+        self.cancel()
+
+    def _start_next(self) -> None:
+        if (self._stopped or self._running or self.state == IndexState.PAUSED
+                or self._wanted == set()):
+            return
+        if not self._loader.is_ready:
+            self._set_state(IndexState.WAITING)
+            self._loader.ensure_loaded()
+            return
+        roots, self._wanted = self._wanted, set()
+        if roots is not None:
+            roots = sorted(r for r in roots if r in self._library.folders())
+            if not roots:
+                self._set_state(IndexState.IDLE)
+                return
+        self._cancel = threading.Event()
+        self._running = True
+        self._current = roots
+        worker = Worker(self._run, roots, self._cancel)
+        worker.returned.connect(self._on_finished)
+        worker.errored.connect(self._on_error)
+        worker.start()
+        self._set_state(IndexState.RUNNING)
+
+    def _run(self, roots: list[str] | None, cancel: threading.Event) -> IndexChanges:
+        """The indexing thread: callbacks become signals."""
+        return self._library.index(roots, progress=self.progress.emit, cancel=cancel,
+                                   on_commit=self._on_commit, on_problem=self._messages.problem)
+
+    def _on_commit(self, changes: IndexChanges) -> None:
+        self.committed.emit(list(changes.photos), list(changes.removed))
+
+    def _on_finished(self, changes: IndexChanges) -> None:
+        self._running = False
+        log.info("indexing %s: %d added, %d updated, %d removed, %d skipped",
+                 "stopped" if changes.cancelled else "done", len(changes.added),
+                 len(changes.updated), len(changes.removed), len(changes.problems))
+        self.finished.emit(changes)
+        self._after_run()
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._running = False
+        self._messages.error(exc, "indexing")
+        self._wanted = set()
+        self._after_run()
+
+    def _after_run(self) -> None:
+        if self.state == IndexState.RUNNING:
+            self._set_state(IndexState.IDLE)
+        if self.state == IndexState.IDLE:
+            self._start_next()
+
+    def _on_model_failed(self, message: str) -> None:
+        if self.state == IndexState.WAITING:
+            self._set_state(IndexState.IDLE)
+
+    def _set_state(self, state: IndexState) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)

@@ -1,0 +1,217 @@
+"""The list model behind a photo grid: photos (and scores) in display order.
+
+It holds small records only; pixmaps come from the shared ThumbnailCache when
+a tile is painted. A new result set is a reset; index changes arrive as
+inserts, removals and per-tile ``dataChanged`` so the view keeps its place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+from typing import Iterable, Sequence
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl
+
+from photofinder.records import Photo
+from photofinder.ui.thumbnails import ThumbnailCache
+
+PhotoRole = Qt.ItemDataRole.UserRole + 1
+PathRole = Qt.ItemDataRole.UserRole + 2
+ScoreRole = Qt.ItemDataRole.UserRole + 3
+
+URI_LIST = "text/uri-list"
+
+
+def newest_first_key(photo: Photo) -> float:
+    """Ascending key for newest-first order, usable with bisect."""
+    return -photo.taken_at.timestamp()
+
+
+def photo_tooltip(photo: Photo, score: float | None) -> str:
+    lines = [f"<b>{html.escape(photo.name)}</b>", html.escape(photo.folder),
+             f"{photo.taken_at:%d %b %Y, %H:%M}"]
+    details = [f"{photo.width} × {photo.height}"] if photo.width else []
+    details.append(human_size(photo.size))
+    lines.append(" · ".join(details))
+    if score is not None:
+        lines.append(f"match {score:.3f}")
+    return "<br>".join(lines)
+
+
+def human_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+class PhotoListModel(QAbstractListModel):
+    """Photos for one grid: the whole library, or one set of search results."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None, parent=None):
+        super().__init__(parent)
+        self._photos: list[Photo] = []
+        self._scores: list[float] | None = None
+        self._rows: dict[str, int] | None = None  # path -> row, rebuilt lazily
+        self._thumbnails = thumbnails
+        if thumbnails is not None:
+            thumbnails.ready.connect(self.thumbnail_ready)
+
+    # --- Qt's model interface ----------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._photos)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._photos):
+            return None
+        photo = self._photos[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return photo.name
+        if role == PathRole:
+            return photo.path
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnails.pixmap(photo.path) if self._thumbnails else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return photo_tooltip(photo, self.score_at(index.row()))
+        if role == PhotoRole:
+            return photo
+        if role == ScoreRole:
+            return self.score_at(index.row())
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def mimeTypes(self) -> list[str]:
+        return [URI_LIST]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Dragged photos leave as file URLs, which file managers and editors accept."""
+        mime = QMimeData()
+        paths = [self._photos[i.row()].path for i in indexes if i.isValid()]
+        mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+        mime.setText("\n".join(paths))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    # --- our interface -------------------------------------------------------------
+
+    @property
+    def photos(self) -> list[Photo]:
+        return self._photos
+
+    def photo_at(self, row: int) -> Photo:
+        return self._photos[row]
+
+    def score_at(self, row: int) -> float | None:
+        return self._scores[row] if self._scores is not None else None
+
+    def row_of(self, path: str) -> int | None:
+        if self._rows is None:
+            self._rows = {p.path: row for row, p in enumerate(self._photos)}
+        return self._rows.get(path)
+
+    def set_photos(self, photos: Sequence[Photo], scores: Sequence[float] | None = None) -> None:
+        """Show a new set of photos (a reset: the view starts again at the top)."""
+        self.beginResetModel()
+        self._photos = list(photos)
+        self._scores = list(scores) if scores is not None else None
+        self._rows = None
+        self.endResetModel()
+
+    def thumbnail_ready(self, path: str) -> None:
+        row = self.row_of(path)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class LibraryModel(PhotoListModel):
+    """Every photo in the library, newest first, kept in step with the index."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None, parent=None):
+        super().__init__(thumbnails, parent)
+        self._paths: set[str] = set()
+
+    def set_photos(self, photos: Sequence[Photo], scores: Sequence[float] | None = None) -> None:
+        super().set_photos(sorted(photos, key=newest_first_key), scores)
+        self._paths = {p.path for p in self._photos}
+
+    def upsert(self, photos: Iterable[Photo]) -> None:
+        """Insert new photos in date order, or refresh the ones already shown."""
+        for photo in photos:
+            if photo.path not in self._paths:
+                self._insert(photo)
+                continue
+            row = self.row_of(photo.path)
+            if self._photos[row].taken_at == photo.taken_at:
+                self._photos[row] = photo
+                self.thumbnail_ready(photo.path)
+            else:
+                self.remove_paths([photo.path])
+                self._insert(photo)
+
+    def remove_paths(self, paths: Iterable[str]) -> None:
+        """Remove rows, as few contiguous ranges as possible, bottom up."""
+        rows = sorted((r for r in map(self.row_of, set(paths) & self._paths) if r is not None),
+                      reverse=True)
+        while rows:
+            last = first = rows.pop(0)
+            while rows and rows[0] == first - 1:
+                first = rows.pop(0)
+            self.beginRemoveRows(QModelIndex(), first, last)
+            self._paths.difference_update(p.path for p in self._photos[first:last + 1])
+            del self._photos[first:last + 1]
+            self._rows = None
+            self.endRemoveRows()
+
+    def remove_below(self, folder: str) -> None:
+        prefix = folder.rstrip("/") + "/"
+        self.remove_paths([p for p in self._paths if p.startswith(prefix)])
+
+    def sync(self, photos: Sequence[Photo]) -> None:
+        """Match the index exactly, moving rows rather than resetting, so the view keeps its place."""
+        photos = sorted(photos, key=newest_first_key)
+        wanted = {p.path for p in photos}
+        self.remove_paths(self._paths - wanted)
+        self.upsert(p for p in photos if p.path not in self._paths)
+        if [p.path for p in self._photos] == [p.path for p in photos]:
+            self._photos = photos
+            return
+        self._reorder(photos)
+
+    def count_below(self, folders: Sequence[str]) -> dict[str, int]:
+        """How many photos each folder holds (for the folder panel)."""
+        prefixes = {f: f.rstrip("/") + "/" for f in folders}
+        counts = dict.fromkeys(folders, 0)
+        for path in self._paths:
+            for folder, prefix in prefixes.items():
+                if path.startswith(prefix):
+                    counts[folder] += 1
+        return counts
+
+    def _insert(self, photo: Photo) -> None:
+        row = bisect.bisect_right(self._photos, newest_first_key(photo), key=newest_first_key)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._photos.insert(row, photo)
+        self._paths.add(photo.path)
+        self._rows = None
+        self.endInsertRows()
+
+    def _reorder(self, photos: list[Photo]) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        old_paths = [self._photos[i.row()].path for i in old]
+        self._photos = photos
+        self._rows = None
+        new = [self.row_of(p) for p in old_paths]
+        self.changePersistentIndexList(old, [self.index(r) for r in new])
+        self.layoutChanged.emit()

@@ -1,0 +1,213 @@
+"""Type-to-search and search-by-image, where the latest request always wins.
+
+Typing restarts a short debounce; when it fires (or on Enter) the query gets
+a new generation number. One search runs at a time; while it runs only the
+newest waiting query is kept (Qt's mandelbrot example), and a result whose
+generation is no longer the latest is dropped. Searching waits for the model
+through the ModelLoader.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from photofinder.errors import PhotofinderError
+from photofinder.records import SearchHit
+from photofinder.ui.workers import Worker
+
+log = logging.getLogger("photofinder.ui.search")
+
+DEBOUNCE_MS = 250
+RESULTS = 240  # hits per search: several screens of tiles
+
+
+@dataclass(frozen=True, eq=False)
+class QueryImage:
+    """An image to search with: a file, or data dropped or pasted from elsewhere."""
+
+    label: str
+    path: str | None = None
+    data: bytes | None = None
+    preview: QImage | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    images: tuple[QueryImage, ...] = ()
+
+    def describe(self) -> str:
+        if self.images:
+            names = ", ".join(i.label for i in self.images[:2])
+            more = f" and {len(self.images) - 2} more" if len(self.images) > 2 else ""
+            return f"like {names}{more}"
+        return f"for “{self.text}”"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: Query
+    hits: list[SearchHit]
+    seconds: float  # time the search itself took
+
+
+def run_query(library, query: Query, k: int) -> list[SearchHit]:
+    """Run one query on the library (worker thread)."""
+    if not query.images:
+        return library.search_text(query.text, k)
+    return library.search_images([image.data if image.data is not None else image.path
+                                  for image in query.images], k)
+
+
+class SearchController(QObject):
+    """Turns the search box and the query images into results for the grid."""
+
+    results = Signal(object)  # SearchResult
+    status = Signal(str, bool)  # a word for the results area instead of results; busy or not
+    cleared = Signal()  # no query any more: show the library
+    images_changed = Signal(list)  # the query images, for the chips
+
+    def __init__(self, library, loader, messages, parent=None):
+        super().__init__(parent)
+        self._library = library
+        self._loader = loader
+        self._messages = messages
+        self._text = ""
+        self._images: list[QueryImage] = []
+        self._generation = 0
+        self._pending: tuple[int, Query] | None = None
+        self._running: int | None = None  # generation of the search in the worker
+        self._typed_at = 0.0
+        self._stopped = False
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._submit)
+        loader.ready.connect(self._launch)
+        loader.failed.connect(self._on_model_failed)
+        loader.download_progress.connect(self._on_download_progress)
+
+    @property
+    def query(self) -> Query:
+        return Query(self._text, tuple(self._images))
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self._text or self._images)
+
+    def set_text(self, text: str) -> None:
+        """The search box changed: search after a short pause in typing."""
+        self._text = text.strip()
+        self._typed_at = time.perf_counter()
+        if self._text and self._images:
+            self._set_images([])
+        if not self.is_active:
+            self.clear()
+            return
+        self._debounce.start()
+
+    def search_now(self) -> None:
+        self._debounce.stop()
+        if self.is_active:
+            self._submit()
+
+    def refresh(self) -> None:
+        """Run the current query again: the index changed under it."""
+        if self.is_active and not self._debounce.isActive():
+            self._submit()
+
+    def search_images(self, images: list[QueryImage], replace: bool = True) -> None:
+        """Search with these images (replacing or joining the current ones)."""
+        self._text = ""
+        self._typed_at = time.perf_counter()
+        self._set_images(images if replace else self._images + images)
+        self.search_now()
+
+    def remove_image(self, image: QueryImage) -> None:
+        self._set_images([i for i in self._images if i is not image])
+        if self._images:
+            self.search_now()
+        else:
+            self.clear()
+
+    def clear(self) -> None:
+        """Back to the library; a search still running is ignored when it ends."""
+        self._debounce.stop()
+        self._text = ""
+        self._set_images([])
+        self._generation += 1
+        self._pending = None
+        self.cleared.emit()
+
+    def stop(self) -> None:
+        """The window is closing: drop what waits, start nothing new."""
+        self._stopped = True
+        self._debounce.stop()
+        self._pending = None
+        self._generation += 1
+
+    def _set_images(self, images: list[QueryImage]) -> None:
+        if images != self._images:
+            self._images = list(images)
+            self.images_changed.emit(self._images)
+
+    def _submit(self) -> None:
+        if self._stopped:
+            return
+        self._generation += 1
+        self._pending = (self._generation, self.query)
+        if not self._loader.is_ready:
+            self.status.emit("Loading the search model…", True)
+            self._loader.ensure_loaded()
+            return
+        self._launch()
+
+    def _launch(self) -> None:
+        if (self._stopped or self._running is not None or self._pending is None
+                or not self._loader.is_ready):
+            return
+        generation, query = self._pending
+        self._pending = None
+        self._running = generation
+        worker = Worker(self._timed_search, query)
+        worker.returned.connect(self._on_results)
+        worker.errored.connect(self._on_error)
+        worker.start()
+
+    def _timed_search(self, query: Query) -> SearchResult:
+        started = time.perf_counter()
+        hits = run_query(self._library, query, RESULTS)
+        return SearchResult(query, hits, time.perf_counter() - started)
+
+    def _on_results(self, result: SearchResult) -> None:
+        current = self._running == self._generation
+        self._running = None
+        if current:
+            log.info("search %s: %d results in %.0f ms, %.0f ms after the query was typed or given",
+                     result.query.describe(), len(result.hits), result.seconds * 1000,
+                     (time.perf_counter() - self._typed_at) * 1000)
+            self.results.emit(result)
+        self._launch()
+
+    def _on_error(self, exc: BaseException) -> None:
+        current = self._running == self._generation
+        self._running = None
+        if current and isinstance(exc, PhotofinderError):
+            self.status.emit(str(exc), False)
+        elif current:
+            self._messages.error(exc, "searching")
+            self.status.emit("The search failed (see the error details).", False)
+        self._launch()
+
+    def _on_model_failed(self, message: str) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self.status.emit(message, False)
+
+    def _on_download_progress(self, done: int, total: int | None) -> None:
+        if self._pending is not None:
+            share = f" {done * 100 // total}%" if total else ""
+            self.status.emit(f"Downloading the search model…{share}", True)

@@ -1,0 +1,115 @@
+"""The settings dialog: model and weights file, excluded folders, thumbnail size."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from photofinder.config import Settings
+from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
+
+WEIGHT_FILES = "Model weights (*.pt *.pth *.bin *.safetensors);;All files (*)"
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the choices; ``apply`` writes them into a Settings object."""
+
+    def __init__(self, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("photofinder settings")
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.model = QLineEdit(settings.model)
+        self.model.setPlaceholderText("open_clip architecture, e.g. ViT-B-32-256")
+        form.addRow("Model:", self.model)
+        self.pretrained = QLineEdit(settings.pretrained)
+        self.pretrained.setPlaceholderText("pretrained tag, downloaded on first use")
+        form.addRow("Pretrained weights:", self.pretrained)
+        self.weights = QLineEdit(settings.weights)
+        self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
+        form.addRow("Weights file:", self._with_button(self.weights, "Choose…", self._choose_weights))
+        self.excluded = QListWidget()
+        self.excluded.addItems(settings.excluded_folders)
+        self.excluded.setMaximumHeight(110)
+        form.addRow("Excluded folders:", self._excluded_editor())
+        self.tile = QSpinBox()
+        self.tile.setRange(MIN_TILE, MAX_TILE)
+        self.tile.setSingleStep(TILE_STEP)
+        self.tile.setSuffix(" px")
+        self.tile.setValue(settings.thumbnail_size)
+        form.addRow("Thumbnail size:", self.tile)
+        layout.addLayout(form)
+        note = QLabel(self._note())
+        note.setWordWrap(True)
+        note.setObjectName("dimLabel")
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def apply(self, settings: Settings) -> set[str]:
+        """Copy the dialog's values into ``settings``; returns the names of fields that changed."""
+        values = {
+            "model": self.model.text().strip() or settings.model,
+            "pretrained": self.pretrained.text().strip(),
+            "weights": self.weights.text().strip(),
+            "excluded_folders": [self.excluded.item(i).text() for i in range(self.excluded.count())],
+            "thumbnail_size": self.tile.value(),
+        }
+        changed = {name for name, value in values.items() if getattr(settings, name) != value}
+        for name in changed:
+            setattr(settings, name, values[name])
+        return changed
+
+    @staticmethod
+    def _note() -> str:
+        overridden = [name for name in ("PHOTOFINDER_MODEL", "PHOTOFINDER_WEIGHTS") if os.environ.get(name)]
+        note = ("A new model or weights file is used from the next start of photofinder; "
+                "the photos are then indexed again for it. Excluded folders apply to the next scan.")
+        if overridden:
+            note += f" Now {' and '.join(overridden)} set in the environment override these choices."
+        return note
+
+    def _with_button(self, field: QLineEdit, label: str, action) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(field, 1)
+        button = QPushButton(label)
+        button.clicked.connect(action)
+        layout.addWidget(button)
+        return row
+
+    def _excluded_editor(self) -> QWidget:
+        editor = QWidget()
+        layout = QHBoxLayout(editor)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.excluded, 1)
+        buttons = QVBoxLayout()
+        add = QPushButton("Add…")
+        add.clicked.connect(self._add_excluded)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(lambda: self.excluded.takeItem(self.excluded.currentRow()))
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        return editor
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a weights file",
+                                              os.path.dirname(self.weights.text()), WEIGHT_FILES)
+        if path:
+            self.weights.setText(path)
+
+    def _add_excluded(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Exclude a folder")
+        if folder:
+            self.excluded.addItem(folder)

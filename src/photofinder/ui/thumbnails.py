@@ -1,0 +1,217 @@
+"""Thumbnails for the grid, made off the GUI thread (after calibre's cover cache).
+
+The grid asks for a tile's pixmap when it paints it. A miss queues a request
+on a LIFO queue, so the tiles on screen now are made before the ones scrolled
+past. Workers read the disk cache (JPEG, 256 px, keyed by path, file size and
+mtime, so an edited photo gets a new thumbnail) or make the thumbnail with
+``load_thumbnail``, scale it to the tile, and hand a QImage back. The GUI thread
+turns it into a QPixmap in a bounded LRU. A result made for an old tile size
+or before a ``clear()`` is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from photofinder.errors import PhotofinderError
+from photofinder.ui.workers import run_in_pool
+
+log = logging.getLogger("photofinder.ui.thumbnails")
+
+DISK_PX = 256  # longer side of the thumbnails kept on disk
+DISK_QUALITY = 80  # JPEG quality: about 10-25 KB per thumbnail
+LOADERS = 2  # pool threads making thumbnails at once
+MAX_PENDING = 600  # older requests beyond this are forgotten (they are long off screen)
+MIN_RAM_TILES = 300
+OVERSIZE = 1.25  # grids stretch tiles to fill their width: make pixmaps a little larger
+
+
+def cache_file(cache_dir: Path, path: str, size: int, mtime_ns: int) -> Path:
+    """Where the disk thumbnail of this version of a photo lives."""
+    key = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}\0{DISK_PX}".encode()).hexdigest()
+    return cache_dir / key[:2] / f"{key}.jpg"
+
+
+def disk_thumbnail(cache_dir: Path, path: str) -> QImage:
+    """The cached thumbnail of a photo, made and stored first if needed (any thread)."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise FileNotFoundError(f"{path}: {exc.strerror}") from exc
+    target = cache_file(cache_dir, path, stat.st_size, stat.st_mtime_ns)
+    image = QImage(str(target))
+    if not image.isNull():
+        return image
+    return _make_thumbnail(path, target)
+
+
+def _make_thumbnail(path: str, target: Path) -> QImage:
+    from photofinder.indexing.images import load_thumbnail
+
+    picture = load_thumbnail(path, DISK_PX)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.stem}.{threading.get_ident()}.tmp")
+    picture.save(partial, "JPEG", quality=DISK_QUALITY, optimize=True)
+    os.replace(partial, target)
+    data = picture.tobytes()
+    width, height = picture.size
+    return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class _Results(QObject):
+    """Carries finished thumbnails from the pool threads to the GUI thread."""
+
+    loaded = Signal(str, int, object)  # path, generation, QImage or None when it failed
+    errored = Signal(object)  # a bug while making a thumbnail
+
+
+class ThumbnailCache(QObject):
+    """Pixmaps of the tiles, by photo path; see the module docstring."""
+
+    ready = Signal(str)  # the thumbnail of this path can be painted now
+    errored = Signal(object)  # an unexpected exception in a loader
+
+    def __init__(self, cache_dir: Path, tile_px: int, parent: QObject | None = None):
+        super().__init__(parent)
+        self.cache_dir = cache_dir
+        self._tile_px = tile_px
+        self._ratio = 1.0
+        self._capacity = MIN_RAM_TILES
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+        self._pending: OrderedDict[str, None] = OrderedDict()  # newest last
+        self._in_flight: set[str] = set()
+        self._loaders = 0
+        self._generation = 0
+        self._stopped = False
+        self._results = _Results(self)
+        self._results.loaded.connect(self._on_loaded)
+        self._results.errored.connect(self.errored)
+        self._broken: QPixmap | None = None
+
+    # --- asked by the models and views (GUI thread) ---------------------------
+
+    def pixmap(self, path: str) -> QPixmap | None:
+        """The tile's pixmap now, or None after queueing a request for it."""
+        pixmap = self._pixmaps.get(path)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(path)
+            return pixmap
+        if path in self._failed:
+            return self._broken_pixmap()
+        self._request(path)
+        return None
+
+    def set_tile_size(self, tile_px: int, device_pixel_ratio: float = 1.0) -> None:
+        if (tile_px, device_pixel_ratio) != (self._tile_px, self._ratio):
+            self._tile_px, self._ratio = tile_px, device_pixel_ratio
+            self.clear()
+
+    def set_capacity(self, tiles: int) -> None:
+        """Keep about this many pixmaps in memory (a few screens' worth)."""
+        self._capacity = max(MIN_RAM_TILES, tiles)
+        self._trim()
+
+    def forget(self, paths) -> None:
+        """Drop what is known of these photos (they changed on disk)."""
+        for path in paths:
+            self._pixmaps.pop(path, None)
+            self._failed.discard(path)
+
+    def clear(self) -> None:
+        """Drop every pixmap and every queued request; results in flight are ignored."""
+        with self._lock:
+            self._generation += 1
+            self._pending.clear()
+        self._pixmaps.clear()
+        self._failed.clear()
+        self._broken = None
+
+    def stop(self) -> None:
+        """No more work: queued requests are dropped, loaders finish their current photo."""
+        with self._lock:
+            self._stopped = True
+            self._pending.clear()
+
+    # --- the queue --------------------------------------------------------------
+
+    def _request(self, path: str) -> None:
+        with self._lock:
+            if self._stopped or path in self._in_flight:
+                return
+            self._pending[path] = None
+            self._pending.move_to_end(path)
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
+            if self._loaders >= LOADERS:
+                return
+            self._loaders += 1
+        run_in_pool(self._drain)
+
+    def _next(self) -> tuple[str, int, int] | None:
+        with self._lock:
+            if not self._pending or self._stopped:
+                self._loaders -= 1
+                return None
+            path, _ = self._pending.popitem(last=True)
+            self._in_flight.add(path)
+            return path, self._generation, round(self._tile_px * self._ratio * OVERSIZE)
+
+    def _drain(self) -> None:
+        """A loader: make thumbnails, newest request first, until the queue is empty."""
+        while (job := self._next()) is not None:
+            path, generation, side = job
+            try:
+                image = disk_thumbnail(self.cache_dir, path)
+                image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
+            except (PhotofinderError, OSError) as exc:
+                log.info("no thumbnail for %s: %s", path, exc)
+                image = None
+            except Exception as exc:  # noqa: BLE001 - a bug: report it, keep the loader alive
+                self._results.errored.emit(exc)
+                image = None
+            with self._lock:
+                self._in_flight.discard(path)
+            self._results.loaded.emit(path, generation, image)
+
+    def _on_loaded(self, path: str, generation: int, image: QImage | None) -> None:
+        if generation != self._generation:
+            return
+        if image is None:
+            self._failed.add(path)
+        else:
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(self._ratio)
+            self._pixmaps[path] = pixmap
+            self._trim()
+        self.ready.emit(path)
+
+    def _trim(self) -> None:
+        while len(self._pixmaps) > self._capacity:
+            self._pixmaps.popitem(last=False)
+
+    def _broken_pixmap(self) -> QPixmap:
+        """A tile for photos that cannot be shown: a grey square with a cross."""
+        if self._broken is None:
+            side = round(self._tile_px * 0.6 * self._ratio)
+            pixmap = QPixmap(QSize(side, side))
+            pixmap.fill(QColor("#d9d9d9"))
+            painter = QPainter(pixmap)
+            painter.setPen(QColor("#9a9a9a"))
+            margin = side // 3
+            painter.drawLine(margin, margin, side - margin, side - margin)
+            painter.drawLine(side - margin, margin, margin, side - margin)
+            painter.end()
+            pixmap.setDevicePixelRatio(self._ratio)
+            self._broken = pixmap
+        return self._broken

@@ -1,0 +1,75 @@
+"""The command line as a script uses it: real subprocesses, JSON out, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from photofinder.tinymodel.shapes import write_photos
+
+
+def photofinder(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "photofinder", *args],
+                            capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-shapes")
+    return folder, write_photos(folder, 80, seed=77)
+
+
+def test_index_search_similar_status_forget(tiny_model, shapes):
+    folder, photos = shapes
+    truth = {str(p): s for p, s in photos}
+    summary = json.loads(photofinder("index", str(folder), "--json").stdout)
+    assert summary["added"] == 80 and summary["photos"] == 80
+
+    hits = json.loads(photofinder("search", "a", "red", "circle", "-k", "3", "--json").stdout)
+    assert len(hits) == 3 and {"path", "score", "width", "height", "taken_at"} <= set(hits[0])
+    assert truth[hits[0]["path"]].colour == "red"
+
+    query = hits[0]["path"]
+    similar = json.loads(photofinder("similar", query, "-k", "5", "--json").stdout)
+    assert len(similar) == 5 and query not in [h["path"] for h in similar]
+
+    status = json.loads(photofinder("status", "--json").stdout)
+    assert status["photos"] == 80 and status["folders"] == [str(folder)]
+    assert status["model"].startswith("pf-tiny-shapes/file-")
+    assert status["device"] == "cpu" and status["precision"] in ("fp32", "bf16")
+
+    human = photofinder("search", "blue square", "-k", "2").stdout.splitlines()
+    assert len(human) == 2 and human[0].split()[1] in truth
+
+    forgot = json.loads(photofinder("forget", str(photos[0][0]), "--json").stdout)
+    assert forgot == {"removed": 1}
+    assert json.loads(photofinder("status", "--json").stdout)["photos"] == 79
+
+
+def test_failures_exit_non_zero_with_one_line(tiny_model, tmp_path):
+    missing = photofinder("--weights", str(tmp_path / "nope.pt"), "search", "cat", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0 and "weights file not found" in missing.stderr
+
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"definitely not a state dict")
+    bad = photofinder("--weights", str(junk), "index", str(tmp_path), check=False)
+    assert bad.returncode == 1 and "cannot load" in bad.stderr
+
+    not_folder = photofinder("index", str(tmp_path / "absent"), check=False)
+    assert not_folder.returncode == 1 and "not a folder" in not_folder.stderr
+
+
+def test_shared_photos_end_to_end(tiny_model, shared_photos):
+    summary = json.loads(photofinder("index", str(shared_photos), "--json").stdout)
+    assert summary["photos"] == len(list(shared_photos.glob("*.jpg")))
+    hits = json.loads(photofinder("search", "a dog", "--json").stdout)
+    assert len(hits) == 20
+    similar = json.loads(photofinder("similar", hits[0]["path"], "--json").stdout)
+    assert len(similar) == 20

@@ -1,0 +1,72 @@
+"""The embedder: weights, run-time precision, normalised vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photofinder.embedder import Embedder, ModelSpec
+from photofinder.errors import ModelError
+from photofinder.hardware import Placement, cpu_has_fast_bf16, pick_placement
+from photofinder.tinymodel import MODEL_NAME
+
+
+def embedder_for(weights, tmp_path, precision: str) -> Embedder:
+    return Embedder(ModelSpec(MODEL_NAME, weights=str(weights)), tmp_path,
+                    Placement("cpu", precision, 16))
+
+
+def pictures() -> list[Image.Image]:
+    rng = np.random.default_rng(0)
+    return [Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)) for _ in range(3)]
+
+
+def test_vectors_are_unit_length_and_shared_between_text_and_images(tiny_weights, tmp_path):
+    embedder = embedder_for(tiny_weights, tmp_path, "fp32")
+    images = embedder.embed_images(pictures())
+    texts = embedder.embed_texts(["a red circle", "a blue square"])
+    assert images.shape == (3, embedder.info.dimension) == (3, texts.shape[1])
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.skipif(not cpu_has_fast_bf16(), reason="this CPU has no native bf16")
+def test_bf16_is_used_only_when_it_agrees_with_fp32(tiny_weights, tmp_path):
+    reference = embedder_for(tiny_weights, tmp_path, "fp32")
+    reduced = embedder_for(tiny_weights, tmp_path, "bf16")
+    reduced.load()
+    if reduced.info.precision == "bf16":
+        agreement = np.sum(reference.embed_images(pictures()) * reduced.embed_images(pictures()), 1)
+        assert agreement.min() >= 0.999
+    else:  # the check fell back: then it must really compute in fp32
+        np.testing.assert_allclose(reduced.embed_images(pictures()),
+                                   reference.embed_images(pictures()), atol=1e-5)
+
+
+def test_precision_follows_the_hardware_and_the_environment(monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DEVICE", "cpu")
+    monkeypatch.delenv("PHOTOFINDER_PRECISION", raising=False)
+    assert pick_placement().precision == ("bf16" if cpu_has_fast_bf16() else "fp32")
+    monkeypatch.setenv("PHOTOFINDER_PRECISION", "fp32")
+    assert pick_placement() == Placement("cpu", "fp32", 32)
+    monkeypatch.setenv("PHOTOFINDER_PRECISION", "int3")
+    assert pick_placement().precision in ("fp32", "bf16")
+
+
+def test_model_id_names_the_weights_file(tiny_weights, tmp_path):
+    spec = ModelSpec(MODEL_NAME, weights=str(tiny_weights))
+    assert spec.model_id.startswith(f"{MODEL_NAME}/file-")
+    copy = tmp_path / "same.pt"
+    copy.write_bytes(tiny_weights.read_bytes())
+    assert ModelSpec(MODEL_NAME, weights=str(copy)).model_id == spec.model_id
+    assert ModelSpec("ViT-B-32", "laion2b_s34b_b79k").model_id == "ViT-B-32/laion2b_s34b_b79k"
+
+
+def test_missing_or_wrong_weights_give_one_clear_line(tiny_weights, tmp_path):
+    with pytest.raises(ModelError, match="weights file not found"):
+        Embedder(ModelSpec(MODEL_NAME, weights=str(tmp_path / "gone.pt")), tmp_path).load()
+    with pytest.raises(ModelError, match="cannot load ViT-B-32 weights"):
+        Embedder(ModelSpec("ViT-B-32", weights=str(tiny_weights)), tmp_path).load()
+    with pytest.raises(ModelError, match="needs weights"):
+        Embedder(ModelSpec(MODEL_NAME), tmp_path).load()

@@ -1,0 +1,78 @@
+"""The grid's list models: Qt's model contract, newest-first order, changes without resets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from photofinder.records import Photo
+from photofinder.ui.photo_model import LibraryModel, PhotoListModel, PhotoRole, ScoreRole
+
+BASE = datetime(2024, 5, 1, 12, 0)
+
+
+def photo(n: int, days: int | None = None) -> Photo:
+    return Photo(path=f"/photos/trip/p{n:05d}.jpg", folder="/photos/trip", size=1_200_000 + n,
+                 mtime_ns=n, fingerprint=f"f{n}", width=4000, height=3000,
+                 taken_at=BASE + timedelta(days=n if days is None else days))
+
+
+def paths(model) -> list[str]:
+    return [p.path for p in model.photos]
+
+
+def test_models_pass_qtmodeltester(qtmodeltester):
+    results = PhotoListModel()
+    results.set_photos([photo(n) for n in range(20)], [1 - n / 100 for n in range(20)])
+    qtmodeltester.check(results)
+    library = LibraryModel()
+    library.set_photos([photo(n) for n in range(0, 40, 2)])
+    qtmodeltester.check(library)
+    library.upsert([photo(n) for n in range(1, 40, 4)])  # inserts in the middle
+    library.remove_paths([photo(n).path for n in (0, 2, 4, 5)])
+    library.sync([photo(n, days=-n) for n in range(30)])  # new order, some in, some out
+    qtmodeltester.check(library)
+
+
+def test_library_is_newest_first_and_inserts_in_place():
+    model = LibraryModel()
+    model.set_photos([photo(1), photo(5), photo(3)])
+    assert paths(model) == [photo(n).path for n in (5, 3, 1)]
+    model.upsert([photo(4), photo(0)])
+    assert paths(model) == [photo(n).path for n in (5, 4, 3, 1, 0)]
+
+
+def test_sync_keeps_the_selection_without_a_reset(qtbot):
+    model = LibraryModel()
+    model.set_photos([photo(n) for n in range(10)])
+    selection = QItemSelectionModel(model)
+    chosen = model.index(model.row_of(photo(3).path))
+    selection.select(chosen, QItemSelectionModel.SelectionFlag.Select)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.sync([photo(n, days=-n) for n in range(10)])  # dates changed: reversed order
+    assert paths(model) == [photo(n).path for n in range(10)]
+    assert not resets
+    selected = selection.selectedIndexes()
+    assert [i.data(PhotoRole).path for i in selected] == [photo(3).path]
+
+
+def test_roles_tooltip_and_drag_data():
+    model = PhotoListModel()
+    model.set_photos([photo(7)], [0.4321])
+    index = model.index(0)
+    assert index.data(PhotoRole) == photo(7)
+    assert index.data(ScoreRole) == 0.4321
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    for part in ("p00007.jpg", "/photos/trip", "08 May 2024", "4000 × 3000", "1.2 MB", "0.432"):
+        assert part in tip
+    mime = model.mimeData([index])
+    assert [u.toLocalFile() for u in mime.urls()] == [photo(7).path]
+
+
+def test_folder_counts():
+    model = LibraryModel()
+    model.set_photos([photo(1), Photo("/other/a.jpg", "/other", 1, 1, "x", 1, 1, BASE)])
+    assert model.count_below(["/photos/trip", "/other", "/photos"]) == {
+        "/photos/trip": 1, "/other": 1, "/photos": 1}

@@ -1,0 +1,123 @@
+"""Choices persist; problems reach people: status line, Issues panel, error dialog, model dialogs."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
+
+from photofinder.config import Settings
+from photofinder.errors import DownloadCancelled, DownloadError
+from photofinder.library import Library
+from photofinder.records import FileProblem
+from photofinder.ui.crash import ErrorDialog, install_exception_hooks
+from photofinder.ui.settings_dialog import SettingsDialog
+
+
+def test_tile_size_geometry_and_folders_persist(qtbot, make_window, tiny_model, tmp_path):
+    window = make_window()
+    window.add_folder(str(tmp_path))
+    window.tile_slider.setValue(224)
+    window.resize(780, 560)  # within the offscreen screen (800 x 600)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (780, 560))
+    window.close()
+
+    assert Settings.load(Library().paths.settings_file).thumbnail_size == 224
+    again = make_window()
+    assert again.tile_slider.value() == 224
+    assert (again.width(), again.height()) == (780, 560)
+    assert again.library.folders() == [str(tmp_path)]
+
+
+def test_settings_dialog_applies_and_reports_changes(qtbot, tmp_path):
+    settings = Settings()
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.weights.setText(str(tmp_path / "model.pt"))
+    dialog.excluded.addItem(str(tmp_path / "private"))
+    dialog.tile.setValue(192)
+    assert dialog.apply(settings) == {"weights", "excluded_folders", "thumbnail_size"}
+    assert settings.weights == str(tmp_path / "model.pt")
+    assert settings.excluded_folders == [str(tmp_path / "private")]
+    assert settings.thumbnail_size == 192
+
+
+def test_file_problems_go_to_the_issues_panel(qtbot, make_window, messages):
+    window = make_window()
+    messages.problem(FileProblem("/photos/broken.jpg", "truncated or corrupt JPEG"))
+    qtbot.waitUntil(lambda: window.issues.table.rowCount() == 1)
+    assert window.issues_button.isVisible()
+    assert "1 skipped file" in window.issues_button.text()
+    window.issues_button.click()
+    assert window.issues.isVisible()
+    window.issues.copy_all()
+    assert QGuiApplication.clipboard().text() == "/photos/broken.jpg: truncated or corrupt JPEG"
+
+
+def test_routine_errors_are_status_messages(qtbot, make_window, messages):
+    window = make_window()
+    messages.error(DownloadError("no network: point the settings at a weights file"))
+    qtbot.waitUntil(lambda: "weights file" in window.statusBar().currentMessage())
+    assert window.findChild(ErrorDialog) is None
+
+
+def test_bugs_in_any_thread_open_the_error_dialog(qtbot, make_window, messages):
+    window = make_window()
+    restore = install_exception_hooks(messages)
+    try:
+        thread = threading.Thread(target=lambda: 1 / 0, name="pf-test")
+        thread.start()
+        thread.join()
+        qtbot.waitUntil(lambda: window.findChild(ErrorDialog) is not None)
+    finally:
+        restore()
+    dialog = window.findChild(ErrorDialog)
+    assert "ZeroDivisionError" in dialog.details.toPlainText()
+    dialog.copy_button.click()
+    assert "ZeroDivisionError" in QGuiApplication.clipboard().text()
+    dialog.close()
+
+
+def test_model_download_shows_progress_and_can_be_cancelled(qtbot, make_window, monkeypatch):
+    window = make_window()
+    started = threading.Event()
+
+    def slow_download(progress=None, cancel=None):
+        progress(10_000_000, 150_000_000)
+        started.set()
+        while not cancel():
+            threading.Event().wait(0.02)
+        raise DownloadCancelled("download cancelled")
+
+    monkeypatch.setattr(window.library, "load_model", slow_download)
+    window.search.set_text("dog")
+    window.search.search_now()
+    qtbot.waitUntil(lambda: window.download_ui.dialog is not None, timeout=5000)
+    dialog: QProgressDialog = window.download_ui.dialog
+    assert "10 of 150 MB" in dialog.labelText()
+    assert "Downloading the search model" in window.content.notice.text
+    [cancel] = [b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel"]
+    with qtbot.waitSignal(window.loader.failed, timeout=5000):
+        cancel.click()
+    assert window.download_ui.dialog is None
+    assert window.findChild(QMessageBox) is None  # a cancel needs no second dialog
+    assert "cancelled" in window.content.notice.text
+
+
+def test_offline_download_says_how_to_use_a_weights_file(qtbot, make_window, monkeypatch):
+    window = make_window()
+    message = "cannot download ViT-B-32 weights (offline?); set a weights file in Settings"
+
+    def offline(progress=None, cancel=None):
+        raise DownloadError(message)
+
+    monkeypatch.setattr(window.library, "load_model", offline)
+    with qtbot.waitSignal(window.loader.failed, timeout=5000):
+        window.search.set_text("dog")
+        window.search.search_now()
+    box = window.findChild(QMessageBox)
+    assert box is not None and box.informativeText() == message
+    assert any(b.text() == "Choose a weights file…" for b in box.buttons())
+    assert window.content.notice.text == message
+    box.close()

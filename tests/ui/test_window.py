@@ -1,0 +1,116 @@
+"""The window with a real library: first run, indexing into the grid, type-to-search."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from photofinder.library import Library
+from photofinder.ui.indexing import IndexState
+from photofinder.ui.photo_model import PhotoRole
+
+
+def test_first_run_invites_a_folder(make_window):
+    window = make_window()
+    assert window.content.pages.currentWidget() is window.content.empty
+    assert window.content.empty.button.isVisible()
+    assert not window.folders.isVisible()
+    assert window.windowTitle() == "photofinder"
+    assert not window.windowIcon().isNull()
+
+
+def test_added_folder_is_indexed_into_the_grid(qtbot, make_window, tiny_model, shape_folder,
+                                               wait_until_indexed):
+    folder, photos = shape_folder
+    window = make_window()
+    commits = []
+    window.indexer.committed.connect(lambda changed, removed: commits.append(len(changed)))
+    states = []
+    window.indexer.state_changed.connect(states.append)
+    window.add_folder(str(folder))
+    wait_until_indexed(window, len(photos))
+    assert sum(commits) == len(photos)  # photos reached the grid batch by batch, during the run
+    assert IndexState.RUNNING in states
+    model = window.library_ctl.model
+    shown = {model.index(r).data(PhotoRole).path for r in range(model.rowCount())}
+    assert shown == {str(p) for p, _ in photos}
+    assert window.content.pages.currentWidget() is window.content.library_grid
+    assert window.folders.list.item(0).text().endswith("120 photos")
+    assert Library().folders() == [str(folder)]  # the choice persists
+
+
+def test_typing_a_query_shows_matching_photos_first(qtbot, indexed_window, shape_folder):
+    window = indexed_window
+    truth = {str(p): s for p, s in shape_folder[1]}
+    with qtbot.waitSignal(window.search.results, timeout=30_000):
+        qtbot.keyClicks(window.search_box, "red circle")
+    assert window.content.pages.currentWidget() is window.content.results_grid
+    shown = [window.results_model.photo_at(r).path for r in range(window.results_model.rowCount())]
+    expected = window.library.search_text("red circle", len(shown))
+    assert shown == [hit.photo.path for hit in expected]  # the grid shows the ranking as it is
+    top = [truth[path] for path in shown[:5]]
+    red = [s for s in top if "red" in (s.colour, s.background)]
+    assert len(red) >= 4, [s.caption() for s in top]  # what the tiny model knows best: colour
+    assert "red circle" in window.content.heading.text()
+
+    qtbot.keyClick(window.search_box, Qt.Key.Key_Escape)
+    assert window.content.pages.currentWidget() is window.content.library_grid
+    assert window.search_box.text() == ""
+
+
+def test_latest_query_wins(qtbot, indexed_window):
+    window = indexed_window
+    shown = []
+    window.search.results.connect(lambda result: shown.append(result.query.text))
+    window.search_box.setText("red circle")
+    window.search.set_text("red circle")
+    window.search.search_now()  # Enter: at once
+    window.search_box.setText("blue square")
+    window.search.set_text("blue square")
+    with qtbot.waitSignal(window.search.results, timeout=30_000,
+                          check_params_cb=lambda r: r.query.text == "blue square"):
+        window.search.search_now()
+    qtbot.wait(300)
+    assert shown == ["blue square"]  # the red circle results, if they came, were dropped
+    assert "blue square" in window.content.heading.text()
+
+
+def test_no_match_and_model_loading_are_said_plainly(qtbot, make_window, tiny_model):
+    window = make_window()
+    notices = []
+    window.search.status.connect(lambda text, busy: notices.append(text))
+    with qtbot.waitSignal(window.search.results, timeout=30_000):
+        qtbot.keyClicks(window.search_box, "cat")
+        qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
+    assert notices[0] == "Loading the search model…"
+    assert window.content.pages.currentWidget() is window.content.notice
+    assert "no photos to search yet" in window.content.notice.text
+
+
+def test_pause_resume_and_cancel(make_window, tiny_model, shape_folder, wait_until_indexed, qtbot):
+    folder, photos = shape_folder
+    window = make_window()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.indexer.state == IndexState.RUNNING, timeout=30_000)
+    window.index_status.pause.click()
+    assert window.indexer.state == IndexState.PAUSED
+    assert window.index_status.pause.text() == "Resume"
+    window.index_status.pause.click()
+    wait_until_indexed(window, len(photos))
+
+    window.indexer.request()
+    window.index_status.cancel.click()
+    assert window.indexer.state == IndexState.IDLE
+    assert not window.index_status.isVisible()
+
+
+def test_search_works_while_indexing(qtbot, make_window, tiny_model, shape_folder,
+                                     wait_until_indexed):
+    folder, photos = shape_folder
+    window = make_window()
+    window.add_folder(str(folder))
+    window.search_box.setText("red circle")
+    window.search.set_text("red circle")
+    window.search.search_now()  # before a single photo is indexed
+    wait_until_indexed(window, len(photos))
+    qtbot.waitUntil(lambda: window.results_model.rowCount() == len(photos), timeout=30_000)
+    assert window.content.pages.currentWidget() is window.content.results_grid

@@ -1,0 +1,66 @@
+"""The worker abstraction: results, yields, quitting and errors all arrive as signals."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from photofinder.ui.workers import Worker
+
+
+def test_returned_arrives_on_the_gui_thread(qtbot):
+    gui = threading.get_ident()
+    seen = {}
+    worker = Worker(lambda: threading.get_ident())
+    worker.returned.connect(lambda value: seen.update(worker=value, slot=threading.get_ident()))
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    assert seen["worker"] != gui
+    assert seen["slot"] == gui
+
+
+def test_generator_yields_and_quits(qtbot):
+    gate = threading.Event()
+
+    def count():
+        for n in range(1000):
+            yield n
+            gate.wait(5)  # the GUI thread has seen n
+            gate.clear()
+
+    def seen(n):
+        if n == 2:
+            worker.quit()
+        gate.set()
+
+    worker = Worker(count)
+    values = []
+    worker.yielded.connect(values.append)
+    worker.yielded.connect(seen)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    assert values[:3] == [0, 1, 2]
+    assert len(values) <= 4  # quit is checked between yields: at most one more comes
+
+
+def test_exceptions_become_errored(qtbot):
+    def fail():
+        raise ValueError("broken")
+
+    worker = Worker(fail)
+    with qtbot.waitSignal(worker.errored, timeout=5000) as blocker:
+        worker.start()
+    assert isinstance(blocker.args[0], ValueError)
+    assert blocker.args[0].__traceback__ is not None
+    qtbot.waitSignal(worker.finished, timeout=5000, raising=False)
+
+
+@pytest.mark.parametrize("generator", [False, True])
+def test_worker_deletes_itself_when_finished(qtbot, generator):
+    from shiboken6 import isValid
+
+    worker = Worker((lambda: (yield 1)) if generator else (lambda: 1))
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    qtbot.waitUntil(lambda: not isValid(worker), timeout=5000)
