@@ -84,12 +84,8 @@ def test_cancel_commits_finished_batches_and_resumes(library, tmp_path, monkeypa
     monkeypatch.setattr(indexer, "COMMIT_ROWS", 16)
     write_photos(tmp_path / "p", 120, seed=6)
     cancel = threading.Event()
-
-    def stop_midway(progress):
-        if progress.done >= 40:
-            cancel.set()
-
-    first = library.index([str(tmp_path / "p")], progress=stop_midway, cancel=cancel)
+    first = library.index([str(tmp_path / "p")], cancel=cancel,
+                          on_commit=lambda changes: cancel.set())  # stop after the first commit
     assert first.cancelled and 16 <= len(first.added) < 120
     second = library.index([str(tmp_path / "p")])
     assert len(first.added) + len(second.added) == 120

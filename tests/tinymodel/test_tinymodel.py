@@ -16,8 +16,10 @@ from photofinder.tinymodel.shapes import ShapeSpec, write_photos
 PHOTO_COUNT = 240  # about six photos for each of the 40 colour-and-shape pairs
 PHOTO_SEED = 20240601  # not the training seed: these pictures were never seen
 TOP_K = 5
-TEXT_PRECISION_BAR = 0.8
-IMAGE_PRECISION_BAR = 0.8
+# Measured over training seeds: trained 0.99 to 1.0 (text) and 0.85 to 0.99 (image);
+# an untrained model scores about 0.06 on both.
+TEXT_PRECISION_BAR = 0.9
+IMAGE_PRECISION_BAR = 0.7
 
 
 def load(weights: Path | None):
@@ -79,7 +81,7 @@ def test_loads_through_the_standard_open_clip_api(tiny_weights):
     model, preprocess, tokenizer = load(tiny_weights)
     assert tiny_weights.stat().st_size < 30_000_000
     assert tokenizer(["a red circle"]).shape == (1, model.context_length)
-    side = model.visual.image_size[0] if isinstance(model.visual.image_size, tuple) else model.visual.image_size
+    side = open_clip.get_model_config(MODEL_NAME)["vision_cfg"]["image_size"]
     assert preprocess(Image.new("RGB", (300, 200))).shape == (3, side, side)
 
 

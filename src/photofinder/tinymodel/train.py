@@ -28,20 +28,24 @@ from photofinder.tinymodel import shapes
 
 log = logging.getLogger("photofinder.tinymodel")
 
+# One thread: on a shared two-core machine a second thread that has to wait for a busy
+# core made steps up to ten times slower; one thread keeps a run near a minute.
 THREADS = 1
 POOL_SIZE = 6000
 DRAW_PX = 256  # the size tests write photos at, so downscaling blurs edges the same way
 BATCH = 64
-TEXT_WARMUP_STEPS = 300
-TRAIN_STEPS = 800
-PEAK_LR = 5e-3  # pictures
+TEXT_WARMUP_STEPS = 200
+TRAIN_STEPS = 1000
 TEXT_PEAK_LR = 2e-3
+PICTURE_PEAK_LR = 5e-3
 WARMUP_FRACTION = 0.1
 WEIGHT_DECAY = 0.05
 # A sharper start than CLIP's 1/0.07 makes same-colour, other-shape captions count early.
 INITIAL_LOGIT_SCALE = math.log(50)
 MAX_LOGIT_SCALE = math.log(100)
 # How often a training caption names each attribute (colour, shape, size, background).
+# The shape is always named, so every caption says what is in the picture; backgrounds
+# are rarely named, so similar photos are those with the same shape, not the same backdrop.
 MENTION_ODDS = (0.9, 1.0, 0.3, 0.05)
 _ATTRIBUTE_VALUES = (tuple(shapes.COLOURS), shapes.SHAPES, shapes.SIZES, shapes.BACKGROUNDS)
 
@@ -66,7 +70,7 @@ class _Batch:
 
 
 def train(out_path: Path, steps: int = TRAIN_STEPS, seed: int = 0) -> Path:
-    """Train for ``steps`` batches and save fp16 weights that open_clip can load."""
+    """Train on ``steps`` batches of pictures and save fp16 weights that open_clip can load."""
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     try:
@@ -76,7 +80,9 @@ def train(out_path: Path, steps: int = TRAIN_STEPS, seed: int = 0) -> Path:
         model, _, preprocess = open_clip.create_model_and_transforms(MODEL_NAME)
         model.logit_scale.data.fill_(INITIAL_LOGIT_SCALE)
         tokenizer = open_clip.get_tokenizer(MODEL_NAME)
+        started = time.monotonic()
         pool = _draw_pool(preprocess, rng)
+        log.info("drew %d pictures in %.1f s", POOL_SIZE, time.monotonic() - started)
         _fit(model, tokenizer, pool, rng, steps)
     finally:
         torch.set_num_threads(threads)
@@ -103,15 +109,14 @@ def _fit(model, tokenizer, pool: _Pool, rng: np.random.Generator, steps: int) ->
     """
     model.train()
     text_params = [p for name, p in model.named_parameters() if not name.startswith("visual.")]
-    _run(model, text_params, TEXT_PEAK_LR, partial(_caption_pair_loss, model, tokenizer, pool, rng), TEXT_WARMUP_STEPS)
+    caption_pair_loss = partial(_caption_pair_loss, model, tokenizer, pool, rng)
+    _run(model, text_params, TEXT_PEAK_LR, caption_pair_loss, TEXT_WARMUP_STEPS)
     for param in text_params:
         param.requires_grad_(False)
     model.logit_scale.requires_grad_(True)
     picture_params = [*model.visual.parameters(), model.logit_scale]
-    captions = _CaptionCache(model, tokenizer)
-    _run(model, picture_params, PEAK_LR, partial(_picture_caption_loss, model, captions, pool, rng), steps)
-    for param in text_params:
-        param.requires_grad_(True)
+    picture_caption_loss = partial(_picture_caption_loss, model, _CaptionCache(model, tokenizer), pool, rng)
+    _run(model, picture_params, PICTURE_PEAK_LR, picture_caption_loss, steps)
 
 
 def _run(model, params: list, peak_lr: float, loss_fn, steps: int) -> None:
@@ -127,7 +132,8 @@ def _run(model, params: list, peak_lr: float, loss_fn, steps: int) -> None:
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
         if step % 100 == 0:
-            log.info("%s step %d  loss %.3f  %.1f s", loss_fn.func.__name__, step, loss.item(), time.monotonic() - start)
+            elapsed = time.monotonic() - start
+            log.info("%s step %d  loss %.3f  %.1f s", loss_fn.func.__name__, step, loss.item(), elapsed)
 
 
 def _schedule(progress: float) -> float:
@@ -139,23 +145,19 @@ def _schedule(progress: float) -> float:
 
 
 def _draw_batch(pool: _Pool, rng: np.random.Generator) -> _Batch:
-    picks = rng.choice(len(pool.specs), size=BATCH, replace=False)
-    return _recaption(_Batch(picks, pool.attributes[picks], [], torch.empty(0)), pool, rng)
+    return _captioned(rng.choice(len(pool.specs), size=BATCH, replace=False), pool, rng)
 
 
-def _recaption(batch: _Batch, pool: _Pool, rng: np.random.Generator) -> _Batch:
-    """The same pictures with freshly chosen captions."""
+def _captioned(picks: np.ndarray, pool: _Pool, rng: np.random.Generator) -> _Batch:
+    """Pool pictures ``picks``, each with a freshly chosen caption."""
     mentions = _random_mentions(rng)
-    captions = [_caption(pool.specs[i], m) for i, m in zip(batch.picks, mentions.tolist())]
-    return _Batch(batch.picks, batch.attributes, captions, mentions)
+    captions = [_caption(pool.specs[i], m) for i, m in zip(picks, mentions.tolist())]
+    return _Batch(picks, pool.attributes[picks], captions, mentions)
 
 
 def _random_mentions(rng: np.random.Generator) -> torch.Tensor:
-    """Which attributes each caption names; a caption always names colour or shape."""
-    mentions = rng.random((BATCH, len(MENTION_ODDS))) < np.asarray(MENTION_ODDS)
-    neither = ~(mentions[:, 0] | mentions[:, 1])
-    mentions[neither, :2] = True
-    return torch.from_numpy(mentions)
+    """Which attributes each caption names, drawn with ``MENTION_ODDS``."""
+    return torch.from_numpy(rng.random((BATCH, len(MENTION_ODDS))) < np.asarray(MENTION_ODDS))
 
 
 def _caption(spec: shapes.ShapeSpec, mention: list[bool]) -> str:
@@ -163,7 +165,7 @@ def _caption(spec: shapes.ShapeSpec, mention: list[bool]) -> str:
     return spec.caption(colour=colour, shape=shape, size=size, background=background)
 
 
-def _agreement(attributes: torch.Tensor, row_mentions: torch.Tensor, column_mentions: torch.Tensor) -> torch.Tensor:
+def _agreement(attributes: torch.Tensor, row_mentions: torch.Tensor, column_mentions: torch.Tensor):
     """(rows, columns): True where row i and column j agree on every attribute both name.
 
     A picture names every attribute, so for pictures against captions this says
@@ -177,17 +179,10 @@ def _agreement(attributes: torch.Tensor, row_mentions: torch.Tensor, column_ment
 def _caption_pair_loss(model, tokenizer, pool: _Pool, rng: np.random.Generator) -> torch.Tensor:
     """Two captions of the same pictures: those that could describe one picture should match."""
     batch = _draw_batch(pool, rng)
-    other = _recaption(batch, pool, rng)
+    other = _captioned(batch.picks, pool, rng)
     first = model.encode_text(tokenizer(batch.captions), normalize=True)
     second = model.encode_text(tokenizer(other.captions), normalize=True)
     return _soft_clip_loss(first, second, model, _agreement(batch.attributes, batch.mentions, other.mentions))
-
-
-def _picture_caption_loss(model, captions: "_CaptionCache", pool: _Pool, rng: np.random.Generator) -> torch.Tensor:
-    batch = _draw_batch(pool, rng)
-    images = _random_flips(pool.images[batch.picks].float(), rng)
-    matches = _agreement(batch.attributes, torch.ones_like(batch.mentions), batch.mentions)
-    return _soft_clip_loss(model.encode_image(images, normalize=True), captions(batch.captions), model, matches)
 
 
 class _CaptionCache:
@@ -204,6 +199,15 @@ class _CaptionCache:
             encoded = self._model.encode_text(self._tokenizer(new), normalize=True)
             self._features.update(zip(new, encoded))
         return torch.stack([self._features[caption] for caption in captions])
+
+
+def _picture_caption_loss(model, captions: _CaptionCache, pool: _Pool, rng: np.random.Generator):
+    """CLIP's loss between pictures and captions, counting every true caption as a match."""
+    batch = _draw_batch(pool, rng)
+    images = _random_flips(pool.images[batch.picks].float(), rng)
+    image_features = model.encode_image(images, normalize=True)
+    matches = _agreement(batch.attributes, torch.ones_like(batch.mentions), batch.mentions)
+    return _soft_clip_loss(image_features, captions(batch.captions), model, matches)
 
 
 def _random_flips(images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
