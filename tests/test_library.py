@@ -117,3 +117,26 @@ def test_remove_folder_drops_its_photos_and_setting(library, shape_folder):
     assert library.store.count() == 0
     assert Library().folders() == []
     assert os.path.isdir(folder)  # files are never touched
+
+
+def test_switching_models_re_embeds_then_swaps(library, tiny_weights, tmp_path):
+    import threading
+
+    import torch
+
+    from photofinder.embedder import ModelSpec
+    from photofinder.tinymodel import MODEL_NAME
+
+    other = tmp_path / "retrained.pt"
+    state = torch.load(tiny_weights, weights_only=True)
+    torch.save({k: v * 1.01 if v.is_floating_point() else v for k, v in state.items()}, other)
+    old_id = library.store.model_id
+    cancelled = threading.Event()
+    cancelled.set()
+    assert not library.switch_model(ModelSpec(MODEL_NAME, weights=str(other)), cancel=cancelled)
+    assert library.store.model_id == old_id and library.search_text("a red circle", k=3)
+
+    assert library.switch_model(ModelSpec(MODEL_NAME, weights=str(other)))
+    assert library.store.model_id != old_id and library.store.count() == 400
+    assert Library().settings.weights == str(other)
+    assert len(library.search_text("a red circle", k=3)) == 3

@@ -24,6 +24,12 @@ DEFAULT_MODEL = "ViT-B-32"
 DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 
 
+def absolute_path(path: str | os.PathLike) -> str:
+    """The one spelling of a path used everywhere (index keys, settings, queries):
+    absolute, ``~`` expanded and ``..`` folded, but symlinks kept as the user named them."""
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
 @dataclass(frozen=True)
 class Paths:
     """The folders photofinder writes to."""

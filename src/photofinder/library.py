@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from photofinder.config import Paths, Settings
+from photofinder.config import Paths, Settings, absolute_path
 from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
 from photofinder.errors import ImageError, QueryError
 from photofinder.records import (
@@ -88,7 +88,7 @@ class Library:
         return [f.path for f in self.settings.folders]
 
     def add_folder(self, path: str | Path) -> str:
-        folder = str(Path(path).expanduser().absolute())
+        folder = absolute_path(path)
         if not os.path.isdir(folder):
             raise QueryError(f"not a folder: {folder}")
         if self.settings.add_folder(folder):
@@ -97,14 +97,14 @@ class Library:
 
     def remove_folder(self, path: str | Path) -> int:
         """Stop watching a folder and drop its photos from the index."""
-        folder = str(Path(path).expanduser().absolute())
+        folder = absolute_path(path)
         if self.settings.remove_folder(folder):
             self.settings.save(self.paths.settings_file)
         return self.store.delete_below(folder)
 
     def forget(self, path: str | Path) -> int:
         """Remove a photo, or every photo below a folder, from the index (files stay)."""
-        return self.store.delete_below(str(Path(path).expanduser().absolute()))
+        return self.store.delete_below(absolute_path(path))
 
     def index(self, roots: Sequence[str | Path] | None = None,
               progress: Callable[[IndexProgress], None] | None = None,
@@ -143,7 +143,7 @@ class Library:
         if not images:
             raise QueryError("no query images given")
         vector = _mean_direction([self._vector_for(image) for image in images])
-        exclude = {str(Path(i).expanduser().absolute()) for i in images if not isinstance(i, bytes)}
+        exclude = {absolute_path(i) for i in images if not isinstance(i, bytes)}
         return self.search_vector(vector, k, search_filter, exclude=exclude)
 
     def similar(self, path: str | Path, k: int = 50,
@@ -166,7 +166,7 @@ class Library:
             name = "the dropped image data"
             load = lambda: load_image_bytes(image, self.embedder.input_size)  # noqa: E731
         else:
-            name = str(Path(image).expanduser().absolute())
+            name = absolute_path(image)
             stored = self.store.vector_of(name)
             if stored is not None:
                 return stored

@@ -14,10 +14,9 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Sequence
 
-from photofinder.config import LibraryFolder
+from photofinder.config import LibraryFolder, absolute_path
 from photofinder.records import FileProblem, IndexChanges
 
 log = logging.getLogger("photofinder.watch")
@@ -181,7 +180,7 @@ def watch_forever(library, folders: Sequence[str], stop: threading.Event | None 
     """``photofinder watch``: index what changed while closed, then follow events."""
     stop = stop or threading.Event()
     library.index(list(folders))
-    entries = [LibraryFolder(str(Path(f).absolute()), poll=_should_poll(library, f)) for f in folders]
+    entries = [LibraryFolder(absolute_path(f), poll=_should_poll(library, f)) for f in folders]
     watcher = FolderWatcher(library, entries,
                             on_changes=lambda c: log.warning(
                                 "%d added, %d updated, %d removed", len(c.added), len(c.updated),
@@ -194,5 +193,5 @@ def watch_forever(library, folders: Sequence[str], stop: threading.Event | None 
 
 
 def _should_poll(library, folder: str) -> bool:
-    absolute = str(Path(folder).absolute())
+    absolute = absolute_path(folder)
     return any(f.poll for f in library.settings.folders if f.path == absolute)

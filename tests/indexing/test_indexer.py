@@ -116,3 +116,13 @@ def test_shared_photos_index_with_sizes_and_dates(library, shared_photos, shared
         label = shared_labels[photo.name]
         assert (photo.width, photo.height) == (label["width"], label["height"])
         assert photo.taken_at.year >= 1990
+
+
+def test_roundabout_paths_name_the_same_photos(library, tmp_path):
+    photos = write_photos(tmp_path / "p", 6, seed=8)
+    roundabout = tmp_path / "p" / ".." / "p"
+    first, _ = index(library, roundabout)
+    again, _ = index(library, roundabout)
+    assert len(first.added) == 6 and again.is_empty
+    query = str(roundabout / photos[0][0].name)
+    assert str(photos[0][0]) not in [h.photo.path for h in library.similar(query, k=5)]

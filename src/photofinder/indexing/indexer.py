@@ -26,6 +26,7 @@ from photofinder.errors import ImageError
 from photofinder.indexing.fingerprint import fingerprint
 from photofinder.indexing.images import load_image
 from photofinder.indexing.scanner import scan
+from photofinder.config import absolute_path
 from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Photo
 from photofinder.store import PhotoStore
 
@@ -84,7 +85,7 @@ class Indexer:
             if on_problem:
                 on_problem(problem)
 
-        roots = [str(Path(r).expanduser().absolute()) for r in roots]
+        roots = [absolute_path(r) for r in roots]
         online = [r for r in roots if os.path.exists(r)]
         if not forget_missing:
             for root in sorted(set(roots) - set(online)):
