@@ -139,7 +139,8 @@ class FolderWatcher:
     def _index(self, paths: list[str]) -> None:
         self._busy.set()
         try:
-            changes = self.library.index(paths, on_problem=self._problem, forget_missing=True)
+            changes = self.library.index(paths, cancel=self._stop, on_problem=self._problem,
+                                         forget_missing=True)
             self.batches += 1
             log.info("watch batch of %d paths: %d added, %d updated, %d removed", len(paths),
                      len(changes.added), len(changes.updated), len(changes.removed))
