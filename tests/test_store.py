@@ -146,3 +146,18 @@ def test_older_schema_is_migrated_forward(tmp_path, monkeypatch):
     PhotoStore(tmp_path / "index", "m", DIM)
     assert ran == [tmp_path / "index"]
     assert json.loads(marker.read_text())["version"] == current
+
+
+def test_vector_index_is_wanted_only_past_the_threshold(store, monkeypatch):
+    import photofinder.store as store_module
+
+    monkeypatch.setattr(store_module, "ANN_MIN_ROWS", 300)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(299, DIM)).astype(np.float32)
+    store.upsert([make_photo(f"/p/{i}.jpg") for i in range(299)], vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    assert not store.needs_vector_index()
+    store.upsert([make_photo("/p/last.jpg")], np.stack([unit(1)]))
+    assert store.needs_vector_index()
+    store.build_vector_index()
+    assert not store.needs_vector_index()
+    assert store.search(unit(1), k=1)[0].photo.path == "/p/last.jpg"

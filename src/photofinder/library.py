@@ -120,6 +120,8 @@ class Library:
                               on_commit, on_problem, forget_missing)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
+        if not changes.cancelled and self.store.needs_vector_index():
+            self.store.build_vector_index()  # callers run index() off the GUI thread
         return changes
 
     # --- browsing and searching ----------------------------------------------------
