@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from photofinder.records import Photo
-from photofinder.ui.photo_model import LibraryModel, PhotoListModel, PhotoRole, ScoreRole
+from photofinder.ui.photo_model import (
+    LibraryModel, OfflineRole, PhotoListModel, PhotoRole, ScoreRole,
+)
 
 BASE = datetime(2024, 5, 1, 12, 0)
 
@@ -76,3 +78,21 @@ def test_folder_counts():
     model.set_photos([photo(1), Photo("/other/a.jpg", "/other", 1, 1, "x", 1, 1, BASE)])
     assert model.count_below(["/photos/trip", "/other", "/photos"]) == {
         "/photos/trip": 1, "/other": 1, "/photos": 1}
+
+
+def test_offline_folders_are_marked_without_a_reset(qtmodeltester):
+    model = LibraryModel()
+    model.set_photos([photo(1), Photo("/other/a.jpg", "/other", 1, 1, "x", 1, 1, BASE)])
+    changed, resets = [], []
+    model.dataChanged.connect(lambda first, last, roles: changed.append((first.row(), last.row())))
+    model.modelReset.connect(lambda: resets.append(1))
+    model.set_offline_folders(frozenset({"/photos"}))
+    marks = {p.path: model.index(model.row_of(p.path)).data(OfflineRole) for p in model.photos}
+    assert marks == {photo(1).path: "/photos", "/other/a.jpg": None}
+    assert "Offline: /photos" in model.index(model.row_of(photo(1).path)).data(Qt.ItemDataRole.ToolTipRole)
+    assert changed == [(0, 1)] and not resets
+    model.set_offline_folders(frozenset({"/photos"}))  # no change, no repaint
+    assert changed == [(0, 1)]
+    qtmodeltester.check(model)
+    model.set_offline_folders(frozenset())
+    assert [model.index(r).data(OfflineRole) for r in range(2)] == [None, None]

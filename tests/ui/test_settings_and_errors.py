@@ -8,6 +8,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
 from photofinder.config import Settings
+from photofinder.embedder import ModelSpec
 from photofinder.errors import DownloadCancelled, DownloadError
 from photofinder.library import Library
 from photofinder.records import FileProblem
@@ -32,15 +33,17 @@ def test_tile_size_geometry_and_folders_persist(qtbot, make_window, tiny_model, 
 
 def test_settings_dialog_applies_and_reports_changes(qtbot, tmp_path):
     settings = Settings()
-    dialog = SettingsDialog(settings)
+    dialog = SettingsDialog(settings, ModelSpec("ViT-B-32", "laion2b_s34b_b79k"))
     qtbot.addWidget(dialog)
     dialog.weights.setText(str(tmp_path / "model.pt"))
     dialog.excluded.addItem(str(tmp_path / "private"))
     dialog.tile.setValue(192)
-    assert dialog.apply(settings) == {"weights", "excluded_folders", "thumbnail_size"}
-    assert settings.weights == str(tmp_path / "model.pt")
+    assert dialog.apply(settings) == {"excluded_folders", "thumbnail_size"}
     assert settings.excluded_folders == [str(tmp_path / "private")]
     assert settings.thumbnail_size == 192
+    # the model is switched by the window, and saved by the library once the switch is done
+    assert settings.weights == ""
+    assert dialog.chosen_model() == ModelSpec("ViT-B-32", "laion2b_s34b_b79k", str(tmp_path / "model.pt"))
 
 
 def test_file_problems_go_to_the_issues_panel(qtbot, make_window, messages):

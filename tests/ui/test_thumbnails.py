@@ -108,3 +108,29 @@ def test_ram_cache_is_bounded(tmp_path, make_cache):
         cache._on_loaded(f"/p{n}.jpg", cache._generation, image)
     assert len(cache._pixmaps) == thumbnails.MIN_RAM_TILES
     assert "/p0.jpg" not in cache._pixmaps
+
+
+def test_offline_photo_keeps_the_thumbnail_of_its_indexed_version(qtbot, tmp_path, make_cache):
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    seen, unseen = write_photo(drive / "seen.jpg", "blue"), write_photo(drive / "unseen.jpg", "red")
+    indexed = {p: (os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in (seen, unseen)}
+    cache = make_cache(tmp_path / "cache")
+    load(qtbot, cache, seen)
+    os.rename(drive, tmp_path / "unplugged")
+    cache.clear()
+
+    def shown(path):
+        assert cache.pixmap(path, indexed[path]) is None
+        with qtbot.waitSignal(cache.ready, timeout=10_000, check_params_cb=lambda p: p == path):
+            pass
+        return cache.pixmap(path, indexed[path]).toImage()
+
+    image = shown(seen)  # made while online: still shown
+    assert image.pixelColor(image.width() // 2, image.height() // 2).blue() > 200
+    broken = shown(unseen)  # never seen: a broken tile for now...
+    assert broken.pixelColor(broken.width() // 2, broken.height() // 2).red() < 240
+    os.rename(tmp_path / "unplugged", drive)
+    cache.retry_below(str(drive))  # ...and the real one once the drive is back
+    image = shown(unseen)
+    assert image.pixelColor(image.width() // 2, image.height() // 2).red() > 200

@@ -1,8 +1,11 @@
-"""The side panel: the library's folders with their photo counts; add, remove, rescan."""
+"""The side panel: the library's folders with their photo counts; add, remove, rescan.
+
+An offline folder (its drive unplugged, its share unmounted) is listed as such:
+its photos are kept, and it cannot be rescanned until it returns.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -11,6 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 PathRole = Qt.ItemDataRole.UserRole + 1
+OfflineRole = Qt.ItemDataRole.UserRole + 2
+OFFLINE_TIP = ("Offline: the folder cannot be reached now (an unplugged drive or an unmounted "
+               "share?). Its photos stay in the library, dimmed, and come back when it returns; "
+               "only Remove forgets them.")
 
 
 class FolderPanel(QWidget):
@@ -56,24 +63,23 @@ class FolderPanel(QWidget):
         layout.addLayout(buttons)
         self._update_buttons()
 
-    def set_folders(self, counts: dict[str, int | None]) -> None:
-        """Show these folders (in this order) with their photo counts (None: not known yet)."""
+    def set_folders(self, counts: dict[str, int | None], offline: frozenset[str] = frozenset()) -> None:
+        """Show these folders (in this order) with their photo counts (None: not known yet),
+        marking the ``offline`` ones."""
         current = self.current_folder()
         self.list.clear()
         folder_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
-        missing_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        offline_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for folder, count in counts.items():
-            present = os.path.isdir(folder)
-            if not present:
-                detail = "not found"
-            elif count is None:
-                detail = "counting…"
-            else:
-                detail = f"{count:,} photo{'s' if count != 1 else ''}"
-            item = QListWidgetItem(folder_icon if present else missing_icon,
+            detail = "counting…" if count is None else f"{count:,} photo{'s' if count != 1 else ''}"
+            is_offline = folder in offline
+            if is_offline:
+                detail = f"offline · {detail}" if count else "offline"
+            item = QListWidgetItem(offline_icon if is_offline else folder_icon,
                                    f"{Path(folder).name or folder}\n{detail}")
-            item.setToolTip(folder)
+            item.setToolTip(f"{folder}\n{OFFLINE_TIP}" if is_offline else folder)
             item.setData(PathRole, folder)
+            item.setData(OfflineRole, is_offline)
             self.list.addItem(item)
             if folder == current:
                 self.list.setCurrentItem(item)
@@ -92,6 +98,6 @@ class FolderPanel(QWidget):
             signal.emit(folder)
 
     def _update_buttons(self, *_args) -> None:
-        chosen = self.current_folder() is not None
-        self.remove_button.setEnabled(chosen)
-        self.rescan_button.setEnabled(chosen)
+        item = self.list.currentItem()
+        self.remove_button.setEnabled(item is not None)
+        self.rescan_button.setEnabled(item is not None and not item.data(OfflineRole))

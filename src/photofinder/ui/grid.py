@@ -2,17 +2,18 @@
 
 Uniform item sizes, a fixed grid and per-pixel scrolling keep 100,000 tiles
 cheap: the view lays out by arithmetic and paints only what is visible, and
-the delegate paints a cached pixmap or a placeholder (never decodes).
+the delegate paints a cached pixmap or a placeholder (never decodes). Tiles
+of an offline folder are dimmed and carry an "offline" badge.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photofinder.records import Photo
-from photofinder.ui.photo_model import PhotoRole
+from photofinder.ui.photo_model import OfflineRole, PhotoRole
 
 MIN_TILE = 96
 MAX_TILE = 320
@@ -20,6 +21,9 @@ TILE_STEP = 16
 GAP = 8  # pixels between tiles
 RADIUS = 6
 PLACEHOLDER = QColor(0, 0, 0, 18)
+OFFLINE_OPACITY = 0.35  # how much of an offline photo shows through
+BADGE = QColor(40, 40, 40, 210)
+BADGE_TEXT = QColor("white")
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -48,6 +52,9 @@ class TileDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawRoundedRect(frame.adjusted(-3, -3, 3, 3), RADIUS + 2, RADIUS + 2)
+        offline = bool(index.data(OfflineRole))
+        if offline:
+            painter.setOpacity(OFFLINE_OPACITY)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if pixmap is None:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -55,6 +62,9 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(frame, RADIUS, RADIUS)
         else:
             self._paint_pixmap(painter, frame, pixmap)
+        if offline:
+            painter.setOpacity(1.0)
+            self._paint_offline_badge(painter, frame)
         if option.state & QStyle.StateFlag.State_HasFocus and selected:
             painter.setPen(option.palette.color(QPalette.ColorRole.HighlightedText))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -69,8 +79,27 @@ class TileDelegate(QStyledItemDelegate):
         target.moveCenter(frame.center())
         clip = QPainterPath()
         clip.addRoundedRect(target, RADIUS - 2, RADIUS - 2)
+        painter.save()
         painter.setClipPath(clip)
         painter.drawPixmap(target, pixmap)
+        painter.restore()
+
+    @staticmethod
+    def _paint_offline_badge(painter: QPainter, frame: QRect) -> None:
+        """A small dark label in the bottom-left corner: the photo's folder is not connected."""
+        font = QFont(painter.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        painter.setFont(font)
+        text = "offline"
+        metrics = painter.fontMetrics()
+        badge = QRect(0, 0, metrics.horizontalAdvance(text) + 10, metrics.height() + 4)
+        badge.moveBottomLeft(frame.bottomLeft() + QPoint(4, -4))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BADGE)
+        painter.drawRoundedRect(badge, 4, 4)
+        painter.setPen(BADGE_TEXT)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class PhotoGrid(QListView):

@@ -4,6 +4,12 @@
 indexing thread and are turned into queued signals. Pausing cancels the run
 and resuming starts a new one: unchanged files are skipped, so it carries on
 where it stopped. Folders asked for while a run is busy are indexed next.
+
+A model switch is a run too (``Library.switch_model``): it re-embeds every
+photo into the new model's table while searches use the old one. It goes
+before any other run, so only one run ever writes at a time; pausing and
+resuming it carries on where it stopped, and a rescan follows it, to catch
+what changed on disk meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
 
+from photofinder.embedder import ModelSpec
+from photofinder.errors import PhotofinderError
 from photofinder.records import IndexChanges
 from photofinder.ui.workers import Worker
 
@@ -24,6 +32,7 @@ class IndexState(Enum):
     IDLE = "idle"
     WAITING = "waiting for the model"
     RUNNING = "running"
+    SWITCHING = "re-indexing for another model"
     PAUSED = "paused"
 
 
@@ -34,6 +43,8 @@ class IndexController(QObject):
     progress = Signal(object)  # IndexProgress
     committed = Signal(list, list)  # new or changed photos, removed paths
     finished = Signal(object)  # IndexChanges of the whole run
+    switched = Signal(object)  # the ModelSpec the library now searches with
+    switch_failed = Signal(str)  # why the model was not changed, in one line
 
     def __init__(self, library, loader, messages, parent=None):
         super().__init__(parent)
@@ -46,12 +57,13 @@ class IndexController(QObject):
         self._running = False
         self._stopped = False
         self._current: list[str] | None = None  # folders of the run in progress
+        self.switching_to: ModelSpec | None = None  # the model to switch to, next or now
         loader.ready.connect(self._start_next)
         loader.failed.connect(self._on_model_failed)
 
     @property
     def busy(self) -> bool:
-        return self.state in (IndexState.RUNNING, IndexState.WAITING)
+        return self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.WAITING)
 
     def request(self, folders: list[str] | None = None) -> None:
         """Index these folders (None: every library folder) as soon as possible."""
@@ -60,6 +72,18 @@ class IndexController(QObject):
         else:
             self._wanted.update(folders)
         if self.state == IndexState.IDLE and not self._running:
+            self._start_next()
+
+    def switch_model(self, spec: ModelSpec) -> None:
+        """Re-embed the library with ``spec``, then search with it (the latest choice wins).
+        A run in progress stops: the switch scans everything anyway."""
+        self.switching_to = spec
+        self._wanted = None
+        if self.state == IndexState.PAUSED:
+            self._set_state(IndexState.IDLE)
+        if self._running:
+            self._cancel.set()  # the switch starts when the run has stopped
+        else:
             self._start_next()
 
     def pause(self) -> None:
@@ -75,8 +99,12 @@ class IndexController(QObject):
             self._start_next()
 
     def cancel(self) -> None:
-        """Stop now and forget what was still to do (a rescan picks it up)."""
+        """Stop now and forget what was still to do (a rescan picks it up); a model
+        switch is abandoned, and search keeps the current model."""
         self._wanted = set()
+        if self.switching_to is not None:
+            self.switching_to = None
+            self._messages.info("Model switch cancelled: search keeps using the current model")
         if self._running:
             self._cancel.set()
         self._set_state(IndexState.IDLE)
@@ -87,8 +115,12 @@ class IndexController(QObject):
         self.cancel()
 
     def _start_next(self) -> None:
-        if (self._stopped or self._running or self.state == IndexState.PAUSED
-                or self._wanted == set()):
+        if self._stopped or self._running or self.state == IndexState.PAUSED:
+            return
+        if self.switching_to is not None:
+            self._start_switch(self.switching_to)
+            return
+        if self._wanted == set():
             return
         if not self._loader.is_ready:
             self._set_state(IndexState.WAITING)
@@ -108,6 +140,42 @@ class IndexController(QObject):
         worker.errored.connect(self._on_error)
         worker.start()
         self._set_state(IndexState.RUNNING)
+
+    def _start_switch(self, spec: ModelSpec) -> None:
+        self._cancel = threading.Event()
+        self._running = True
+        self._current = None
+        worker = Worker(self._switch, spec, self._cancel)
+        worker.returned.connect(self._on_switch_done)
+        worker.errored.connect(self._on_switch_error)
+        worker.start()
+        self._set_state(IndexState.SWITCHING)
+
+    def _switch(self, spec: ModelSpec, cancel: threading.Event) -> tuple[ModelSpec, bool]:
+        """The switching thread: new vectors go to the new model's table, then it takes over."""
+        return spec, self._library.switch_model(spec, progress=self.progress.emit, cancel=cancel)
+
+    def _on_switch_done(self, result: tuple[ModelSpec, bool]) -> None:
+        spec, switched = result
+        self._running = False
+        log.info("model switch to %s %s", spec, "done" if switched else "stopped")
+        if switched:
+            if self.switching_to == spec:
+                self.switching_to = None
+            self._wanted = None  # a rescan catches what changed on disk during the switch
+            self.switched.emit(spec)
+        self._after_run()
+
+    def _on_switch_error(self, exc: BaseException) -> None:
+        self._running = False
+        self.switching_to = None
+        if isinstance(exc, PhotofinderError):
+            log.warning("model not switched: %s", exc)
+            self.switch_failed.emit(str(exc))
+        else:
+            self._messages.error(exc, "switching the model")
+            self.switch_failed.emit("An unexpected error stopped it (see its details).")
+        self._after_run()
 
     def _run(self, roots: list[str] | None, cancel: threading.Event) -> IndexChanges:
         """The indexing thread: callbacks become signals."""
@@ -132,7 +200,7 @@ class IndexController(QObject):
         self._after_run()
 
     def _after_run(self) -> None:
-        if self.state == IndexState.RUNNING:
+        if self.state in (IndexState.RUNNING, IndexState.SWITCHING):
             self._set_state(IndexState.IDLE)
         if self.state == IndexState.IDLE:
             self._start_next()

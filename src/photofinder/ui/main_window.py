@@ -28,8 +28,10 @@ from photofinder.ui.issues import IssuesDock
 from photofinder.ui.library_controller import LibraryController
 from photofinder.ui.model_dialog import ModelDownloadUi
 from photofinder.ui.model_loader import ModelLoader
+from photofinder.ui.model_switch import ModelSwitchUi
 from photofinder.ui.photo_actions import PhotoActions
 from photofinder.ui.photo_model import LibraryModel, PhotoListModel
+from photofinder.ui.presence import FolderPresence
 from photofinder.ui.preview import PreviewDialog
 from photofinder.ui.query_input import QueryInput
 from photofinder.ui.resources import app_icon
@@ -70,6 +72,9 @@ class MainWindow(QMainWindow):
         self.actions = PhotoActions(messages, self)
         self.download_ui = ModelDownloadUi(self.loader, self)
         self.live = LiveUpdates(library, messages, self)
+        self.presence = FolderPresence(library, messages, self)
+        self.model_switch = ModelSwitchUi(library, self.indexer, self.presence, self.search,
+                                          messages, self)
         self._error_dialog: ErrorDialog | None = None
         self._build(tile)
         self.query_input = QueryInput(self.search, self.search_box, messages, self)
@@ -166,6 +171,8 @@ class MainWindow(QMainWindow):
         self.indexer.committed.connect(self._on_committed)
         self.indexer.finished.connect(self._on_index_finished)
         self.live.changed.connect(self._on_disk_changes)
+        self.presence.returned.connect(self._on_folder_returned)
+        self.presence.changed.connect(self._on_presence_changed)
         self.index_status.pause_requested.connect(self.indexer.pause)
         self.index_status.resume_requested.connect(self.indexer.resume)
         self.index_status.cancel_requested.connect(self.indexer.cancel)
@@ -184,6 +191,7 @@ class MainWindow(QMainWindow):
         """Read the library (in a worker); called once the window is on screen."""
         self.content.show_notice("Opening your library…", busy=True, back=False)
         self.library_ctl.start()
+        self.presence.start()
         self.search_box.setFocus()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -197,6 +205,7 @@ class MainWindow(QMainWindow):
         self.indexer.stop()
         self.loader.stop()
         self.live.stop()
+        self.presence.stop()
         self.library_ctl.stop()
         self.thumbnails.stop()
         self._save_state()
@@ -242,11 +251,24 @@ class MainWindow(QMainWindow):
             self.content.show_library(count)
 
     def _on_folders_changed(self, counts: dict) -> None:
-        self.folders.set_folders(counts)
+        self.folders.set_folders(counts, self.presence.offline)
         for widget in (self.folders, self.size_label, self.tile_slider):
             widget.setVisible(bool(counts))  # no folders: the invitation has the whole window
         if not self.search.is_active:
             self._show_library()
+
+    def _on_presence_changed(self, offline: frozenset[str]) -> None:
+        """Folders went offline or came back: their tiles are dimmed or shown again."""
+        self.library_ctl.model.set_offline_folders(offline)
+        self.results_model.set_offline_folders(offline)
+        self.library_ctl.update_counts()
+
+    def _on_folder_returned(self, folder: str) -> None:
+        """Catch up with what changed on it elsewhere, and follow it again."""
+        self.thumbnails.retry_below(folder)
+        self.indexer.request([folder])
+        if self.live.running:
+            self.live.restart()
 
     def _on_index_state(self, state: IndexState) -> None:
         self.index_status.set_state(state)
@@ -277,9 +299,9 @@ class MainWindow(QMainWindow):
         done = len(changes.added) + len(changes.updated)
         if changes.cancelled and self.indexer.state == IndexState.PAUSED:
             self.messages.info(f"Indexing paused after {done:,} photos")
-        elif changes.cancelled:
+        elif changes.cancelled and self.indexer.switching_to is None:  # a switch says its own
             self.messages.info(f"Indexing stopped after {done:,} photos; a rescan carries on")
-        elif done or changes.removed:
+        elif not changes.cancelled and (done or changes.removed):
             self.messages.info(f"Indexed {done:,} photos, removed {len(changes.removed):,}")
         if changes.problems:
             self.messages.warning(f"{len(changes.problems):,} files skipped: see View ▸ Issues")
@@ -373,15 +395,17 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_capacity(3 * self.content.library_grid.visible_tiles())
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.library.settings, self)
-        if not dialog.exec():
-            return
+        dialog = SettingsDialog(self.library.settings, self.model_switch.chosen, self)
+        dialog.accepted.connect(lambda: self._apply_settings(dialog))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _apply_settings(self, dialog: SettingsDialog) -> None:
         changed = dialog.apply(self.library.settings)
         self.library.settings.save(self.library.paths.settings_file)
         if "thumbnail_size" in changed:
             self.tile_slider.setValue(self.library.settings.thumbnail_size)
-        if changed & {"model", "pretrained", "weights"}:
-            self.messages.info("Saved. The new model is used from the next start of photofinder.")
+        self.model_switch.request(dialog.chosen_model())
 
     # --- messages ----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 It holds small records only; pixmaps come from the shared ThumbnailCache when
 a tile is painted. A new result set is a reset; index changes arrive as
 inserts, removals and per-tile ``dataChanged`` so the view keeps its place.
+Photos of an offline library folder stay, marked by ``OfflineRole``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl
 
+from photofinder.presence import offline_folder_of
 from photofinder.records import Photo
 from photofinder.ui.thumbnails import ThumbnailCache
 
 PhotoRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
+OfflineRole = Qt.ItemDataRole.UserRole + 4  # the offline library folder holding the photo, or None
 
 URI_LIST = "text/uri-list"
 
@@ -28,7 +31,7 @@ def newest_first_key(photo: Photo) -> float:
     return -photo.taken_at.timestamp()
 
 
-def photo_tooltip(photo: Photo, score: float | None) -> str:
+def photo_tooltip(photo: Photo, score: float | None, offline_folder: str | None = None) -> str:
     lines = [f"<b>{html.escape(photo.name)}</b>", html.escape(photo.folder),
              f"{photo.taken_at:%d %b %Y, %H:%M}"]
     details = [f"{photo.width} × {photo.height}"] if photo.width else []
@@ -36,6 +39,9 @@ def photo_tooltip(photo: Photo, score: float | None) -> str:
     lines.append(" · ".join(details))
     if score is not None:
         lines.append(f"match {score:.3f}")
+    if offline_folder:
+        lines.append(f"<i>Offline: {html.escape(offline_folder)} is not connected; "
+                     "the photo stays in the library until it returns.</i>")
     return "<br>".join(lines)
 
 
@@ -55,6 +61,7 @@ class PhotoListModel(QAbstractListModel):
         self._photos: list[Photo] = []
         self._scores: list[float] | None = None
         self._rows: dict[str, int] | None = None  # path -> row, rebuilt lazily
+        self._offline: frozenset[str] = frozenset()
         self._thumbnails = thumbnails
         if thumbnails is not None:
             thumbnails.ready.connect(self.thumbnail_ready)
@@ -73,13 +80,17 @@ class PhotoListModel(QAbstractListModel):
         if role == PathRole:
             return photo.path
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnails.pixmap(photo.path) if self._thumbnails else None
+            if self._thumbnails is None:
+                return None
+            return self._thumbnails.pixmap(photo.path, (photo.size, photo.mtime_ns))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return photo_tooltip(photo, self.score_at(index.row()))
+            return photo_tooltip(photo, self.score_at(index.row()), self._offline_folder(photo))
         if role == PhotoRole:
             return photo
         if role == ScoreRole:
             return self.score_at(index.row())
+        if role == OfflineRole:
+            return self._offline_folder(photo)
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -126,6 +137,19 @@ class PhotoListModel(QAbstractListModel):
         self._scores = list(scores) if scores is not None else None
         self._rows = None
         self.endResetModel()
+
+    def set_offline_folders(self, folders: frozenset[str]) -> None:
+        """Library folders went offline or came back: repaint every tile (the view paints only
+        those on screen), so the offline ones are dimmed and the returned ones are not."""
+        if folders == self._offline:
+            return
+        self._offline = folders
+        if self._photos:
+            self.dataChanged.emit(self.index(0), self.index(len(self._photos) - 1),
+                                  [OfflineRole, Qt.ItemDataRole.ToolTipRole])
+
+    def _offline_folder(self, photo: Photo) -> str | None:
+        return offline_folder_of(photo.path, self._offline) if self._offline else None
 
     def thumbnail_ready(self, path: str) -> None:
         row = self.row_of(path)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout
 
-from photofinder.ui.photo_model import PhotoRole, ScoreRole, human_size
+from photofinder.ui.photo_model import OfflineRole, PhotoRole, ScoreRole, human_size
 from photofinder.ui.workers import Worker
 
 
@@ -85,7 +85,9 @@ class PreviewDialog(QDialog):
             return
         self._image = image
         if image.isNull():
-            self.picture.setText("This photo cannot be shown (unreadable or gone).")
+            offline = self.index.data(OfflineRole)
+            self.picture.setText(f"This photo is offline: connect {offline} to see it." if offline
+                                 else "This photo cannot be shown (unreadable or gone).")
         self._fit()
 
     def _fit(self) -> None:

@@ -1,4 +1,9 @@
-"""The settings dialog: model and weights file, excluded folders, thumbnail size."""
+"""The settings dialog: model and weights file, excluded folders, thumbnail size.
+
+The model fields show the model in use; choosing another one does not touch the
+settings here: the window switches models in the background, and the library
+saves the choice once the photos are re-indexed for it.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,30 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.config import Settings
+from photofinder.embedder import ModelSpec
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 
 WEIGHT_FILES = "Model weights (*.pt *.pth *.bin *.safetensors);;All files (*)"
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of the choices; ``apply`` writes them into a Settings object."""
+    """Edits a copy of the choices; ``apply`` writes them into a Settings object, and
+    ``chosen_model`` says which model the user wants."""
 
-    def __init__(self, settings: Settings, parent=None):
+    def __init__(self, settings: Settings, model: ModelSpec, parent=None):
         super().__init__(parent)
         self.setWindowTitle("photofinder settings")
         self.setMinimumWidth(560)
+        self._model = model
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.model = QLineEdit(settings.model)
+        self.model = QLineEdit(model.arch)
         self.model.setPlaceholderText("open_clip architecture, e.g. ViT-B-32-256")
         form.addRow("Model:", self.model)
-        self.pretrained = QLineEdit(settings.pretrained)
+        self.pretrained = QLineEdit(model.pretrained)
         self.pretrained.setPlaceholderText("pretrained tag, downloaded on first use")
         form.addRow("Pretrained weights:", self.pretrained)
-        self.weights = QLineEdit(settings.weights)
+        self.weights = QLineEdit(model.weights)
         self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
         form.addRow("Weights file:", self._with_button(self.weights, "Choose…", self._choose_weights))
         self.excluded = QListWidget()
@@ -54,12 +62,14 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def chosen_model(self) -> ModelSpec:
+        return ModelSpec(self.model.text().strip() or self._model.arch,
+                         self.pretrained.text().strip(), self.weights.text().strip())
+
     def apply(self, settings: Settings) -> set[str]:
-        """Copy the dialog's values into ``settings``; returns the names of fields that changed."""
+        """Copy the dialog's values, but the model, into ``settings``; returns the names of
+        fields that changed."""
         values = {
-            "model": self.model.text().strip() or settings.model,
-            "pretrained": self.pretrained.text().strip(),
-            "weights": self.weights.text().strip(),
             "excluded_folders": [self.excluded.item(i).text() for i in range(self.excluded.count())],
             "thumbnail_size": self.tile.value(),
         }
@@ -71,10 +81,12 @@ class SettingsDialog(QDialog):
     @staticmethod
     def _note() -> str:
         overridden = [name for name in ("PHOTOFINDER_MODEL", "PHOTOFINDER_WEIGHTS") if os.environ.get(name)]
-        note = ("A new model or weights file is used from the next start of photofinder; "
-                "the photos are then indexed again for it. Excluded folders apply to the next scan.")
+        note = ("Choosing another model or weights file indexes the photos again for it, in the "
+                "background; search keeps using the current model until that is done. "
+                "Excluded folders apply to the next scan.")
         if overridden:
-            note += f" Now {' and '.join(overridden)} set in the environment override these choices."
+            note += (f" {' and '.join(overridden)} set in the environment override the saved "
+                     "model at the next start.")
         return note
 
     def _with_button(self, field: QLineEdit, label: str, action) -> QWidget:

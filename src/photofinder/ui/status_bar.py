@@ -1,4 +1,5 @@
-"""The status bar's permanent parts: indexing progress with pause and cancel, issues, tile size."""
+"""The status bar's permanent parts: indexing (or model switch) progress with pause and cancel,
+issues, tile size."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 from photofinder.records import IndexProgress
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 from photofinder.ui.indexing import IndexState
+
+SWITCH_DOING = "New model: re-indexing"
+SWITCH_CANCEL_TIP = "Stop switching models; search keeps using the current one"
 
 
 def time_left(seconds: float | None) -> str:
@@ -21,8 +25,8 @@ def time_left(seconds: float | None) -> str:
     return f"about {minutes // 60} h {minutes % 60} min left"
 
 
-def progress_text(progress: IndexProgress) -> str:
-    parts = [f"Indexing {progress.done:,} of {progress.total:,}"]
+def progress_text(progress: IndexProgress, doing: str = "Indexing") -> str:
+    parts = [f"{doing} {progress.done:,} of {progress.total:,}"]
     if progress.photos_per_second > 0:
         parts.append(f"{progress.photos_per_second:.0f} photos/s")
     left = time_left(progress.seconds_left)
@@ -51,7 +55,6 @@ class IndexStatus(QWidget):
         self.pause = QPushButton("Pause")
         self.pause.clicked.connect(self._on_pause)
         self.cancel = QPushButton("Cancel")
-        self.cancel.setToolTip("Stop indexing; a rescan carries on later")
         self.cancel.clicked.connect(self.cancel_requested)
         for widget in (self.label, self.bar, self.pause, self.cancel):
             layout.addWidget(widget)
@@ -62,6 +65,8 @@ class IndexStatus(QWidget):
         self._state = state
         self.setVisible(state != IndexState.IDLE)
         self.pause.setText("Resume" if state == IndexState.PAUSED else "Pause")
+        self.cancel.setToolTip(SWITCH_CANCEL_TIP if state == IndexState.SWITCHING
+                               else "Stop indexing; a rescan carries on later")
         if state == IndexState.WAITING:
             self.label.setText("Loading the model…")
             self.bar.setRange(0, 0)
@@ -70,11 +75,17 @@ class IndexStatus(QWidget):
         elif state == IndexState.RUNNING:
             self.label.setText("Looking for photos…")
             self.bar.setRange(0, 0)
+        elif state == IndexState.SWITCHING:
+            self.label.setText("Loading the new model…")
+            self.bar.setRange(0, 0)
 
     def show_progress(self, progress: IndexProgress) -> None:
-        if self._state != IndexState.RUNNING:
+        if self._state == IndexState.SWITCHING:
+            self.label.setText(progress_text(progress, SWITCH_DOING))
+        elif self._state == IndexState.RUNNING:
+            self.label.setText(progress_text(progress))
+        else:
             return
-        self.label.setText(progress_text(progress))
         self.bar.setRange(0, max(progress.total, 1))
         self.bar.setValue(progress.done)
 

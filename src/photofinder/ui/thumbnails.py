@@ -3,7 +3,8 @@
 The grid asks for a tile's pixmap when it paints it. A miss queues a request
 on a LIFO queue, so the tiles on screen now are made before the ones scrolled
 past. Workers read the disk cache (JPEG, 256 px, keyed by path, file size and
-mtime, so an edited photo gets a new thumbnail) or make the thumbnail with
+mtime, so an edited photo gets a new thumbnail; a photo of an offline folder
+gets the thumbnail of the version the index holds) or make the thumbnail with
 ``load_thumbnail``, scale it to the tile, and hand a QImage back. The GUI thread
 turns it into a QPixmap in a bounded LRU. A result made for an old tile size
 or before a ``clear()`` is dropped.
@@ -40,12 +41,16 @@ def cache_file(cache_dir: Path, path: str, size: int, mtime_ns: int) -> Path:
     return cache_dir / key[:2] / f"{key}.jpg"
 
 
-def disk_thumbnail(cache_dir: Path, path: str) -> QImage:
-    """The cached thumbnail of a photo, made and stored first if needed (any thread)."""
+def disk_thumbnail(cache_dir: Path, path: str, indexed: tuple[int, int] | None = None) -> QImage:
+    """The cached thumbnail of a photo, made and stored first if needed (any thread).
+    ``indexed`` (size, mtime) finds the thumbnail of a photo that cannot be read now."""
     try:
         stat = os.stat(path)
     except OSError as exc:
-        raise FileNotFoundError(f"{path}: {exc.strerror}") from exc
+        image = QImage(str(cache_file(cache_dir, path, *indexed))) if indexed else QImage()
+        if image.isNull():
+            raise FileNotFoundError(f"{path}: {exc.strerror}") from exc
+        return image
     target = cache_file(cache_dir, path, stat.st_size, stat.st_mtime_ns)
     image = QImage(str(target))
     if not image.isNull():
@@ -88,7 +93,7 @@ class ThumbnailCache(QObject):
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._failed: set[str] = set()
         self._lock = threading.Lock()
-        self._pending: OrderedDict[str, None] = OrderedDict()  # newest last
+        self._pending: OrderedDict[str, tuple[int, int] | None] = OrderedDict()  # newest last
         self._in_flight: set[str] = set()
         self._loaders = 0
         self._generation = 0
@@ -100,15 +105,16 @@ class ThumbnailCache(QObject):
 
     # --- asked by the models and views (GUI thread) ---------------------------
 
-    def pixmap(self, path: str) -> QPixmap | None:
-        """The tile's pixmap now, or None after queueing a request for it."""
+    def pixmap(self, path: str, indexed: tuple[int, int] | None = None) -> QPixmap | None:
+        """The tile's pixmap now, or None after queueing a request for it; ``indexed`` is the
+        photo's (size, mtime) in the index, for when it is offline."""
         pixmap = self._pixmaps.get(path)
         if pixmap is not None:
             self._pixmaps.move_to_end(path)
             return pixmap
         if path in self._failed:
             return self._broken_pixmap()
-        self._request(path)
+        self._request(path, indexed)
         return None
 
     def set_tile_size(self, tile_px: int, device_pixel_ratio: float = 1.0) -> None:
@@ -127,6 +133,11 @@ class ThumbnailCache(QObject):
             self._pixmaps.pop(path, None)
             self._failed.discard(path)
 
+    def retry_below(self, folder: str) -> None:
+        """The folder is back online: photos below it that could not be read get another try."""
+        prefix = folder.rstrip("/") + "/"
+        self._failed = {path for path in self._failed if not path.startswith(prefix)}
+
     def clear(self) -> None:
         """Drop every pixmap and every queued request; results in flight are ignored."""
         with self._lock:
@@ -144,11 +155,11 @@ class ThumbnailCache(QObject):
 
     # --- the queue --------------------------------------------------------------
 
-    def _request(self, path: str) -> None:
+    def _request(self, path: str, indexed: tuple[int, int] | None) -> None:
         with self._lock:
             if self._stopped or path in self._in_flight:
                 return
-            self._pending[path] = None
+            self._pending[path] = indexed
             self._pending.move_to_end(path)
             while len(self._pending) > MAX_PENDING:
                 self._pending.popitem(last=False)
@@ -157,21 +168,21 @@ class ThumbnailCache(QObject):
             self._loaders += 1
         run_in_pool(self._drain)
 
-    def _next(self) -> tuple[str, int, int] | None:
+    def _next(self) -> tuple[str, tuple[int, int] | None, int, int] | None:
         with self._lock:
             if not self._pending or self._stopped:
                 self._loaders -= 1
                 return None
-            path, _ = self._pending.popitem(last=True)
+            path, indexed = self._pending.popitem(last=True)
             self._in_flight.add(path)
-            return path, self._generation, round(self._tile_px * self._ratio * OVERSIZE)
+            return path, indexed, self._generation, round(self._tile_px * self._ratio * OVERSIZE)
 
     def _drain(self) -> None:
         """A loader: make thumbnails, newest request first, until the queue is empty."""
         while (job := self._next()) is not None:
-            path, generation, side = job
+            path, indexed, generation, side = job
             try:
-                image = disk_thumbnail(self.cache_dir, path)
+                image = disk_thumbnail(self.cache_dir, path, indexed)
                 image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                      Qt.TransformationMode.SmoothTransformation)
             except (PhotofinderError, OSError) as exc:
