@@ -3,12 +3,19 @@
 Synthetic 512-d vectors clustered like CLIP image embeddings, and text-like
 queries that sit across CLIP's modality gap (cosine ~0.3 to their photos). For
 each library size, in the same run:
-  baseline  exact top-100 by an in-memory numpy matrix product,
-  store     photofinder's PhotoStore.search (exact scan below ANN_MIN_ROWS,
-            the automatic HNSW index above it), median latency and recall@100,
-  filters   the same with a folder filter and with a date filter,
-  write     seconds to add 1,000 photos, and the bytes that write added on disk.
-It prints ratios against the baseline and draws docs/scaling.png.
+  baseline  exact top-100 by an in-memory numpy float32 matrix product,
+  store     photofinder's PhotoStore.search (its in-memory index: exact below
+            PARTITION_MIN_ROWS, k-means partitions built in the background above
+            it), median latency and recall@100 against the baseline,
+  load      seconds a freshly opened store takes to read its vectors into memory,
+            and seconds until the background partitioning is done,
+  filters   the same searches with a folder filter and with a date filter,
+  write     seconds to add 1,000 photos, and the bytes that write added on disk,
+  indexing  end-to-end photos/s of indexing 12 MP camera JPEGs into that table
+            (scan, fingerprint lookup, decode, embed, store) with ViT-B-32,
+  memory    the process's resident memory.
+It also reports the text-embedding latency of one query, prints ratios against
+the baseline and draws docs/scaling.png.
 
     python benchmarks/bench_search.py [--sizes 1000,10000,100000,1000000] [--queries 50]
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -24,8 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-from photofinder.records import Photo, SearchFilter
-from photofinder.store import ANN_MIN_ROWS, PhotoStore
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from camera_photos import camera_photos  # noqa: E402
+
+from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec  # noqa: E402
+from photofinder.indexing.indexer import Indexer  # noqa: E402
+from photofinder.records import Photo, SearchFilter  # noqa: E402
+from photofinder.store import PhotoStore  # noqa: E402
+from photofinder.vector_index import PARTITION_MIN_ROWS  # noqa: E402
 
 DIM = 512
 K = 100
@@ -73,14 +87,11 @@ def photos_for(start: int, count: int) -> list[Photo]:
             for i in range(start, start + count)]
 
 
-def grow(store: PhotoStore, corpus: Corpus, have: int, want: int, chunk: int = 100_000) -> float:
-    """Add rows up to ``want``; returns rows per second of the store's writes."""
-    started = time.perf_counter()
+def grow(store: PhotoStore, corpus: Corpus, have: int, want: int, chunk: int = 100_000) -> None:
+    """Add rows up to ``want``."""
     for start in range(have, want, chunk):
         count = min(chunk, want - start)
         store.upsert(photos_for(start, count), corpus.images(start, count))
-    elapsed = time.perf_counter() - started
-    return (want - have) / elapsed if want > have else float("nan")
 
 
 def exact_top(matrix: np.ndarray, queries: np.ndarray) -> tuple[list[set[int]], float]:
@@ -112,11 +123,37 @@ def disk_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def measure_size(store, corpus, size, queries, index_dir) -> dict:
-    if store.needs_vector_index():
-        started = time.perf_counter()
-        store.build_vector_index()
-        print(f"  built HNSW index over {size:,} rows in {time.perf_counter() - started:.0f} s")
+def resident_mb() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1024
+
+
+def open_in_memory(index_dir: Path) -> tuple[PhotoStore, float, float]:
+    """A fresh store, as after a restart: seconds to load its vectors, and until partitioned."""
+    store = PhotoStore(index_dir, "bench/synthetic", DIM)
+    started = time.perf_counter()
+    memory = store.vectors_in_memory()
+    load_s = time.perf_counter() - started
+    if len(memory) >= PARTITION_MIN_ROWS:
+        while not memory.partitioned:
+            time.sleep(0.05)
+    return store, load_s, time.perf_counter() - started - load_s
+
+
+def indexing_rate(store: PhotoStore, embedder: Embedder | None, photos: list[Path]) -> float:
+    """End-to-end photos/s of indexing new camera photos into this table (then forgotten)."""
+    if embedder is None or not photos:
+        return float("nan")
+    started = time.perf_counter()
+    changes = Indexer(store, embedder).run([photos[0].parent])
+    elapsed = time.perf_counter() - started
+    assert len(changes.added) == len(photos), changes.problems[:3]
+    store.delete_below(str(photos[0].parent))
+    return len(photos) / elapsed
+
+
+def measure_size(index_dir, corpus, size, queries, embedder, photos) -> dict:
+    store, load_s, partition_s = open_in_memory(index_dir)
     matrix = np.concatenate([corpus.images(s, min(100_000, size - s)) for s in range(0, size, 100_000)])
     truth, baseline_ms = exact_top(matrix, queries)
     del matrix
@@ -132,12 +169,24 @@ def measure_size(store, corpus, size, queries, index_dir) -> dict:
     add_s = time.perf_counter() - started
     added_bytes = disk_bytes(index_dir) - before
     store.delete_paths([p.path for p in photos_for(size, 1000)])
+    rate = indexing_rate(store, embedder, photos)
     return dict(size=size, baseline_ms=baseline_ms, store_ms=store_ms, recall=recall(found, truth),
                 folder_ms=folder_ms, date_ms=date_ms, add_s=add_s, added_mb=added_bytes / 1e6,
-                table_mb=before / 1e6)
+                table_mb=before / 1e6, load_s=load_s, partition_s=partition_s,
+                index_rate=rate, rss_mb=resident_mb())
 
 
-def plot(results: list[dict], write_rates: list[float]) -> Path:
+def text_embedding_ms(embedder: Embedder) -> float:
+    embedder.embed_texts(["warm up"])
+    times = []
+    for i in range(20):
+        started = time.perf_counter()
+        embedder.embed_texts([f"a dog on a beach at sunset {i}"])
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def plot(results: list[dict]) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,9 +200,10 @@ def plot(results: list[dict], write_rates: list[float]) -> Path:
     left.set(xlabel="photos in the library", ylabel="top-100 latency (ms, median)",
              title="Search latency")
     left.legend()
-    right.semilogx(sizes, write_rates, "o-")
-    right.set(xlabel="photos in the library", ylabel="rows written per second",
-              title="Index write rate")
+    right.semilogx(sizes, [r["index_rate"] for r in results], "o-", label="12 MP JPEGs, ViT-B-32")
+    right.set(xlabel="photos in the library", ylabel="photos indexed per second",
+              title="Indexing rate (end to end)", ylim=(0, None))
+    right.legend()
     fig.tight_layout()
     DOCS.mkdir(exist_ok=True)
     out = DOCS / "scaling.png"
@@ -165,29 +215,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--camera-photos", type=int, default=48,
+                        help="photos indexed end to end at each size (0: skip)")
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args()
     corpus = Corpus()
     queries = corpus.text_queries(args.queries)
-    results, write_rates = [], []
-    print(f"approximate index from {ANN_MIN_ROWS:,} rows; k={K}; {args.queries} text-like queries")
+    embedder, photos = None, []
+    if args.camera_photos:
+        embedder = Embedder(ModelSpec("ViT-B-32", RANDOM_WEIGHTS), Path(tempfile.gettempdir()))
+        embedder.load()
+        print(f"ViT-B-32 on {embedder.info.device} in {embedder.info.precision}: "
+              f"one text query embeds in {text_embedding_ms(embedder):.1f} ms (median of 20)")
+        photos = camera_photos(args.camera_photos, Path(tempfile.mkdtemp()) / "new-photos")
+    results = []
+    print(f"partitions from {PARTITION_MIN_ROWS:,} rows; k={K}; {args.queries} text-like queries")
     print(f"{'photos':>9} {'numpy ms':>9} {'store ms':>9} {'ratio':>6} {'recall':>7} "
-          f"{'folder ms':>9} {'date ms':>8} {'add 1k s':>8} {'added MB':>8} {'table MB':>8}")
+          f"{'folder ms':>9} {'date ms':>8} {'load s':>7} {'part s':>7} {'add 1k s':>8} "
+          f"{'added MB':>8} {'table MB':>8} {'index/s':>8} {'RSS MB':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp)
-        store = PhotoStore(index_dir, "bench/synthetic", DIM)
+        writer = PhotoStore(index_dir, "bench/synthetic", DIM)
         have = 0
         for size in (int(s) for s in args.sizes.split(",")):
-            write_rates.append(grow(store, corpus, have, size))
+            grow(writer, corpus, have, size)
+            writer.optimize()
             have = size
-            r = measure_size(store, corpus, size, queries, index_dir)
+            r = measure_size(index_dir, corpus, size, queries, embedder, photos)
             results.append(r)
             print(f"{size:>9,} {r['baseline_ms']:9.2f} {r['store_ms']:9.2f} "
                   f"{r['store_ms'] / r['baseline_ms']:6.2f} {r['recall']:7.3f} {r['folder_ms']:9.2f} "
-                  f"{r['date_ms']:8.2f} {r['add_s']:8.2f} {r['added_mb']:8.2f} {r['table_mb']:8.1f}",
+                  f"{r['date_ms']:8.2f} {r['load_s']:7.2f} {r['partition_s']:7.1f} {r['add_s']:8.2f} "
+                  f"{r['added_mb']:8.2f} {r['table_mb']:8.1f} {r['index_rate']:8.1f} {r['rss_mb']:7.0f}",
                   flush=True)
     if not args.no_plot:
-        print(f"plot: {plot(results, write_rates)}")
+        print(f"plot: {plot(results)}")
 
 
 if __name__ == "__main__":

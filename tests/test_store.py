@@ -148,16 +148,15 @@ def test_older_schema_is_migrated_forward(tmp_path, monkeypatch):
     assert json.loads(marker.read_text())["version"] == current
 
 
-def test_vector_index_is_wanted_only_past_the_threshold(store, monkeypatch):
-    import photofinder.store as store_module
-
-    monkeypatch.setattr(store_module, "ANN_MIN_ROWS", 300)
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(299, DIM)).astype(np.float32)
-    store.upsert([make_photo(f"/p/{i}.jpg") for i in range(299)], vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
-    assert not store.needs_vector_index()
-    store.upsert([make_photo("/p/last.jpg")], np.stack([unit(1)]))
-    assert store.needs_vector_index()
-    store.build_vector_index()
-    assert not store.needs_vector_index()
-    assert store.search(unit(1), k=1)[0].photo.path == "/p/last.jpg"
+def test_searches_follow_writes_made_after_the_first_search(store, tmp_path):
+    store.upsert([make_photo("/p/a.jpg"), make_photo("/p/b.jpg")], np.stack([unit(1), unit(0, 1)]))
+    assert store.search(unit(1), k=1)[0].photo.path == "/p/a.jpg"  # loads the in-memory index
+    store.upsert([make_photo("/p/a.jpg")], np.stack([unit(0, 0, 1)]))  # a's vector changed
+    store.upsert([make_photo("/q/c.jpg")], np.stack([unit(1, 0.1)]))
+    store.delete_paths(["/p/b.jpg"])
+    found = [h.photo.path for h in store.search(unit(1), k=10)]
+    assert found == ["/q/c.jpg", "/p/a.jpg"]
+    store.delete_below("/q")
+    assert [h.photo.path for h in store.search(unit(1), k=10)] == ["/p/a.jpg"]
+    reopened = PhotoStore(tmp_path / "index", "test/model", DIM)
+    assert [h.photo.path for h in reopened.search(unit(1), k=10)] == ["/p/a.jpg"]

@@ -18,6 +18,7 @@ import numpy as np
 from photofinder.config import Paths, Settings, absolute_path
 from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
 from photofinder.errors import ImageError, QueryError
+from photofinder.presence import offline_folder_of, offline_folders
 from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
 )
@@ -66,10 +67,13 @@ class Library:
         embedder = Embedder(model, self.paths.models)
         embedder.load()
         store = PhotoStore(self.paths.index, model.model_id, embedding_dimension(model.arch))
+        folders = self.folders()
         changes = Indexer(store, embedder, self.settings.excluded_folders).run(
-            self.folders(), progress=progress, cancel=cancel)
+            folders, progress=progress, cancel=cancel)
         if changes.cancelled:
             return False
+        for removed_meanwhile in set(folders) - set(self.folders()):
+            store.delete_below(removed_meanwhile)
         with self._store_lock:
             old = self._store
             self.embedder, self._store = embedder, store
@@ -120,8 +124,6 @@ class Library:
                               on_commit, on_problem, forget_missing)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
-        if not changes.cancelled and self.store.needs_vector_index():
-            self.store.build_vector_index()  # callers run index() off the GUI thread
         return changes
 
     # --- browsing and searching ----------------------------------------------------
@@ -154,11 +156,14 @@ class Library:
 
     def search_vector(self, vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
                       exclude: set[str] = frozenset()) -> list[SearchHit]:
-        """The k best hits whose files still exist (vanished files are dropped)."""
+        """The k best hits whose files exist, or whose library folder is offline (they are
+        shown as offline); files deleted from a folder that is there are dropped."""
         if k <= 0:
             return []
         hits = self.store.search(vector, k + len(exclude) + OVERFETCH, search_filter)
-        alive = [h for h in hits if h.photo.path not in exclude and os.path.exists(h.photo.path)]
+        offline = offline_folders(self.folders())
+        alive = [h for h in hits if h.photo.path not in exclude
+                 and (os.path.exists(h.photo.path) or offline_folder_of(h.photo.path, offline))]
         return alive[:k]
 
     def _vector_for(self, image: str | Path | bytes) -> np.ndarray:

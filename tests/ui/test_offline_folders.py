@@ -42,6 +42,12 @@ def test_unplugged_folder_stays_offline_and_comes_back(qtbot, make_window, tiny_
     window.folders.list.setCurrentRow(0)
     assert not window.folders.rescan_button.isEnabled()  # nothing to rescan until it returns
     assert window.folders.remove_button.isEnabled()  # the one way to forget its photos
+    with qtbot.waitSignal(window.search.results, timeout=30_000):
+        qtbot.keyClicks(window.search_box, "a red circle")  # still found, marked offline
+    results = window.results_model
+    assert results.rowCount() == 5
+    assert offline_marks(results) == [str(folder)] * 5
+    qtbot.keyClick(window.search_box, Qt.Key.Key_Escape)
     window.content.show_library(model.rowCount())
     window.preview(model.index(0))
     preview = window.findChild(PreviewDialog)
