@@ -44,6 +44,39 @@ def test_bf16_is_used_only_when_it_agrees_with_fp32(tiny_weights, tmp_path):
                                    reference.embed_images(pictures()), atol=1e-5)
 
 
+def test_precision_check_runs_once_per_model_and_machine(tiny_weights, tmp_path, monkeypatch):
+    first = embedder_for(tiny_weights, tmp_path, "bf16")
+    first.load()
+    monkeypatch.setattr(Embedder, "_agreement", lambda *a: pytest.fail("checked twice"))
+    again = embedder_for(tiny_weights, tmp_path, "bf16")
+    again.load()
+    assert again.info.precision == first.info.precision
+    (tmp_path / "precision-checks.json").write_text("{not json")  # damaged: checks again
+    monkeypatch.setattr(Embedder, "_agreement", lambda *a: 0.5)
+    assert embedder_for(tiny_weights, tmp_path, "bf16").load().precision == "fp32"
+
+
+def test_a_weights_file_gives_exactly_its_weights(tiny_weights, tmp_path):
+    """Random initialisation is skipped under a weights file: nothing may be left unfilled."""
+    import open_clip
+    import torch
+
+    from photofinder.embedder import register_model_configs
+
+    register_model_configs()
+    model = open_clip.create_model(MODEL_NAME)
+    model.load_state_dict(torch.load(tiny_weights, weights_only=True))
+    model.eval()
+    tokenizer = open_clip.get_tokenizer(MODEL_NAME)
+    with torch.inference_mode():
+        expected = torch.nn.functional.normalize(model.encode_text(tokenizer(["a red circle"])), dim=-1)
+    embedder = embedder_for(tiny_weights, tmp_path, "fp32")
+    np.testing.assert_allclose(embedder.embed_texts(["a red circle"]), expected.numpy(), atol=1e-6)
+    loaded = dict(embedder._model.state_dict())
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(loaded[name], tensor), name
+
+
 def test_precision_follows_the_hardware_and_the_environment(monkeypatch):
     monkeypatch.setenv("PHOTOFINDER_DEVICE", "cpu")
     monkeypatch.delenv("PHOTOFINDER_PRECISION", raising=False)

@@ -6,10 +6,12 @@ window and the CLI's quick commands start without paying for them.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from photofinder.errors import ModelError, PhotofinderError
-from photofinder.hardware import Placement, pick_placement
+from photofinder.hardware import Placement, cpu_name, pick_placement
 from photofinder.records import ModelInfo
 
 if TYPE_CHECKING:
@@ -32,6 +34,11 @@ log = logging.getLogger("photofinder.embed")
 MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
 RANDOM_WEIGHTS = "random"  # benchmarks only: compute cost does not depend on the weights
 MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
+PRECISION_CHECKS_FILE = "precision-checks.json"  # in the models folder
+# torch.nn.init functions that fill a fresh parameter: no-ops while a weights file loads.
+INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
+                  "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                  "orthogonal_")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -195,8 +202,9 @@ class Embedder:
 
         register_model_configs()
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                self.spec.arch, pretrained=weights)
+            with _random_init_skipped() if weights else contextlib.nullcontext():
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    self.spec.arch, pretrained=weights)
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         except PhotofinderError:
             raise
@@ -208,7 +216,9 @@ class Embedder:
         return model, preprocess, tokenizer
 
     def _place(self, model, placement: Placement):
-        """Move to the device and cast; keep reduced precision only if it agrees with fp32."""
+        """Move to the device and cast; keep reduced precision only if it agrees with fp32.
+        The verdict is remembered per model, device and torch version: the check costs a
+        second or two of a cold start, so it runs only the first time."""
         import torch
 
         model = model.to(placement.device)
@@ -216,12 +226,13 @@ class Embedder:
             self._dtype = torch.float32
             return model, placement
         dtype = torch.bfloat16 if placement.precision == "bf16" else torch.float16
-        probe = _probe_images(self.input_size, placement.device)
-        with torch.inference_mode():
-            reference = _normalised(model.encode_image(probe))
-            reduced_model = copy.deepcopy(model).to(dtype)
-            reduced = _normalised(reduced_model.encode_image(probe.to(dtype)))
-        agreement = float(np.min(np.sum(reference * reduced, axis=1)))
+        checks = PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE)
+        key = f"{self.spec.model_id}|{placement.device}|{placement.precision}|{torch.__version__}|{cpu_name()}"
+        agreement = checks.get(key) if self.spec.pretrained != RANDOM_WEIGHTS else None
+        if agreement is None:
+            agreement = self._agreement(model, dtype, placement.device)
+            if self.spec.pretrained != RANDOM_WEIGHTS:
+                checks.put(key, agreement)
         if agreement < MIN_AGREEMENT:
             log.warning("%s embeddings agree with fp32 only to cosine %.5f; using fp32",
                         placement.precision, agreement)
@@ -229,7 +240,67 @@ class Embedder:
             return model, Placement(placement.device, "fp32", placement.batch_size)
         log.info("%s agrees with fp32 to cosine %.5f", placement.precision, agreement)
         self._dtype = dtype
-        return reduced_model, placement
+        return model.to(dtype), placement
+
+    def _agreement(self, model, dtype, device: str) -> float:
+        """Lowest cosine between fp32 and ``dtype`` embeddings of a few probe pictures."""
+        import torch
+
+        probe = _probe_images(self.input_size, device)
+        with torch.inference_mode():
+            reference = _normalised(model.encode_image(probe))
+            reduced = _normalised(copy.deepcopy(model).to(dtype).encode_image(probe.to(dtype)))
+        return float(np.min(np.sum(reference * reduced, axis=1)))
+
+
+class PrecisionChecks:
+    """A small JSON file of precision-check results; losing it only costs a re-check."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, key: str) -> float | None:
+        value = self._read().get(key)
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def put(self, key: str, agreement: float) -> None:
+        checks = self._read()
+        checks[key] = agreement
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(checks, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot remember the precision check in %s: %s", self.path, exc)
+
+
+@contextlib.contextmanager
+def _random_init_skipped():
+    """Constructing a model fills every parameter with random numbers that a weights file
+    then overwrites (about 1 s for ViT-B-32 here); skip that. open_clip loads state dicts
+    strictly, so a parameter the file lacks is an error, never left unfilled."""
+    import torch
+
+    saved = {name: getattr(torch.nn.init, name) for name in INIT_FUNCTIONS
+             if hasattr(torch.nn.init, name)}
+    try:
+        for name in saved:
+            setattr(torch.nn.init, name, _leave_as_is)
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(torch.nn.init, name, function)
+
+
+def _leave_as_is(tensor, *args, **kwargs):
+    return tensor
 
 
 def _central_band(image: "Image.Image", max_aspect: float = 4.0) -> "Image.Image":
