@@ -23,6 +23,7 @@ import numpy as np
 
 from photofinder.errors import ModelError, PhotofinderError
 from photofinder.hardware import Placement, cpu_name, pick_placement
+from photofinder.memory import return_freed_memory
 from photofinder.records import ModelInfo
 
 if TYPE_CHECKING:
@@ -124,15 +125,18 @@ class Embedder:
                 return self.info
             started = time.perf_counter()
             weights = self._resolve_weights(progress, cancel)
-            model, preprocess, tokenizer = self._build(weights)
             placement = self._placement or pick_placement()
-            model, placement = self._place(model, placement)
+            known = self._remembered_agreement(placement)
+            early_cast = _reduced_dtype(placement) if (known or 0) >= MIN_AGREEMENT else None
+            model, preprocess, tokenizer = self._build(weights, early_cast)
+            model, placement = self._place(model, placement, known)
             self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
             self.info = ModelInfo(
                 model_id=self.spec.model_id, device=placement.device,
                 precision=placement.precision, dimension=embedding_dimension(self.spec.arch),
             )
             self._placement = placement
+            return_freed_memory()  # the fp32 weights read from the file
             log.info("model %s ready on %s in %s (%.1f s)", self.info.model_id,
                      placement.device, placement.precision, time.perf_counter() - started)
             return self.info
@@ -197,14 +201,19 @@ class Embedder:
         return str(ensure_pretrained(self.spec.arch, self.spec.pretrained, self.models_dir,
                                      progress=progress, cancel=cancel))
 
-    def _build(self, weights: str | None):
+    def _build(self, weights: str | None, dtype=None):
+        """The model with its weights; cast to ``dtype`` before the weights are copied in,
+        so a bf16 model never holds an fp32 copy (half the peak memory of loading)."""
         import open_clip
 
         register_model_configs()
         try:
             with _random_init_skipped() if weights else contextlib.nullcontext():
-                model, _, preprocess = open_clip.create_model_and_transforms(
-                    self.spec.arch, pretrained=weights)
+                model, _, preprocess = open_clip.create_model_and_transforms(self.spec.arch)
+            if dtype is not None:
+                model.to(dtype)
+            if weights:
+                open_clip.load_checkpoint(model, weights)
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         except PhotofinderError:
             raise
@@ -215,7 +224,19 @@ class Embedder:
         model.eval()
         return model, preprocess, tokenizer
 
-    def _place(self, model, placement: Placement):
+    def _check_key(self, placement: Placement) -> str:
+        import torch
+
+        return (f"{self.spec.model_id}|{placement.device}|{placement.precision}|"
+                f"{torch.__version__}|{cpu_name()}")
+
+    def _remembered_agreement(self, placement: Placement) -> float | None:
+        """The precision check's result from an earlier start (random weights: never)."""
+        if placement.precision == "fp32" or self.spec.pretrained == RANDOM_WEIGHTS:
+            return None
+        return PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE).get(self._check_key(placement))
+
+    def _place(self, model, placement: Placement, known: float | None):
         """Move to the device and cast; keep reduced precision only if it agrees with fp32.
         The verdict is remembered per model, device and torch version: the check costs a
         second or two of a cold start, so it runs only the first time."""
@@ -225,14 +246,13 @@ class Embedder:
         if placement.precision == "fp32":
             self._dtype = torch.float32
             return model, placement
-        dtype = torch.bfloat16 if placement.precision == "bf16" else torch.float16
-        checks = PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE)
-        key = f"{self.spec.model_id}|{placement.device}|{placement.precision}|{torch.__version__}|{cpu_name()}"
-        agreement = checks.get(key) if self.spec.pretrained != RANDOM_WEIGHTS else None
+        dtype = _reduced_dtype(placement)
+        agreement = known
         if agreement is None:
             agreement = self._agreement(model, dtype, placement.device)
             if self.spec.pretrained != RANDOM_WEIGHTS:
-                checks.put(key, agreement)
+                PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE).put(
+                    self._check_key(placement), agreement)
         if agreement < MIN_AGREEMENT:
             log.warning("%s embeddings agree with fp32 only to cosine %.5f; using fp32",
                         placement.precision, agreement)
@@ -301,6 +321,12 @@ def _random_init_skipped():
 
 def _leave_as_is(tensor, *args, **kwargs):
     return tensor
+
+
+def _reduced_dtype(placement: Placement):
+    import torch
+
+    return torch.bfloat16 if placement.precision == "bf16" else torch.float16
 
 
 def _central_band(image: "Image.Image", max_aspect: float = 4.0) -> "Image.Image":

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from photofinder.errors import StoreError
+from photofinder.memory import return_freed_memory
 from photofinder.records import Photo, SearchFilter, SearchHit
 
 log = logging.getLogger("photofinder.store")
@@ -283,8 +284,9 @@ class PhotoStore:
         columns = [*METADATA_COLUMNS, "vector"]
         index = VectorIndex(self.dimension, pa.schema(METADATA_FIELDS))
         with self._translate_errors("read"):
-            for batch in self._table.search().select(columns).limit(None).to_batches(100_000):
+            for batch in self._table.search().select(columns).limit(None).to_batches(20_000):
                 index.append(pa.Table.from_batches([batch]))
+        return_freed_memory()  # the read's buffers
         return index
 
     def disk_bytes(self) -> int:

@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
         """Read the library (in a worker); called once the window is on screen."""
         self.content.show_notice("Opening your library…", busy=True, back=False)
         self.library_ctl.start()
+        if self.library.folders():
+            self.loader.ensure_loaded()  # in a worker: the first search then waits the least
         self.presence.start()
         self.search_box.setFocus()
 

@@ -67,7 +67,7 @@ class ModelLoader(QObject):
 
     def _load(self) -> float:
         started = time.perf_counter()
-        self._library.load_model(progress=self.download_progress.emit, cancel=self._cancel.is_set)
+        self._library.prepare_search(progress=self.download_progress.emit, cancel=self._cancel.is_set)
         return time.perf_counter() - started
 
     def _on_loaded(self, seconds: float) -> None:

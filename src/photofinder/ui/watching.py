@@ -27,6 +27,7 @@ class LiveUpdates(QObject):
         self._library = library
         self._messages = messages
         self._watcher = None
+        self._stopped = False
 
     @property
     def running(self) -> bool:
@@ -41,7 +42,7 @@ class LiveUpdates(QObject):
             worker = Worker(old.stop)
             worker.errored.connect(self._messages.error)
             worker.start()
-        if not self._library.folders():
+        if self._stopped or not self._library.folders():  # a late signal after closing
             return
         watcher = FolderWatcher(self._library, on_changes=self.changed.emit,
                                 on_problem=self._messages.problem)
@@ -55,6 +56,7 @@ class LiveUpdates(QObject):
 
     def stop(self) -> None:
         """Stop watching and wait for a batch in progress (the window is closing)."""
+        self._stopped = True
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
