@@ -46,12 +46,6 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, cause: str) -> st
     return lines[0]
 
 
-def xfail_if_lance_internals(line: str) -> None:
-    """Checked last, after what must hold: the store passes lance's internals on."""
-    if "LanceError" in line or ".rs:" in line:
-        pytest.xfail(f"message carries lance internals (store.py _translate_errors): {line}")
-
-
 class MountNamespace:
     """A private mount namespace held open by a sleeping process; commands join it."""
 
@@ -151,7 +145,7 @@ def test_read_only_data_folder_gives_one_line_and_keeps_the_index(medium, tiny_m
     line = assert_one_clear_line(photofinder("index", str(tmp_path / "photos"), prefix=prefix,
                                              check=False), cause)
     assert assert_intact(library, first) == first
-    xfail_if_lance_internals(line)
+    assert "LanceError" not in line and ".rs:" not in line, line
 
 
 def test_full_disk_gives_one_line_and_keeps_committed_rows(tiny_model, tmp_path, private_home,
@@ -172,4 +166,4 @@ def test_full_disk_gives_one_line_and_keeps_committed_rows(tiny_model, tmp_path,
     namespace.run("mount", "-o", "remount,size=16m", str(private_home))  # space freed
     Indexer(reopened(library), library.embedder).run([tmp_path / "more"])
     assert len(assert_intact(library, first)) == FIRST_BATCH + MORE
-    xfail_if_lance_internals(line)
+    assert "LanceError" not in line and ".rs:" not in line, line

@@ -208,7 +208,8 @@ class Embedder:
 
         register_model_configs()
         try:
-            with _random_init_skipped() if weights else contextlib.nullcontext():
+            with _random_init_skipped() if weights else contextlib.nullcontext(), \
+                    _log_records_dropped("initialized randomly") if weights else contextlib.nullcontext():
                 model, _, preprocess = open_clip.create_model_and_transforms(self.spec.arch)
             if dtype is not None:
                 model.to(dtype)
@@ -317,6 +318,21 @@ def _random_init_skipped():
     finally:
         for name, function in saved.items():
             setattr(torch.nn.init, name, function)
+
+
+@contextlib.contextmanager
+def _log_records_dropped(containing: str):
+    """Hide open_clip's warning that a model built without a pretrained tag is random:
+    its weights are copied in from the file right after."""
+    def keep(record: logging.LogRecord) -> bool:
+        return containing not in record.getMessage()
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
 
 
 def _leave_as_is(tensor, *args, **kwargs):

@@ -328,9 +328,16 @@ class PhotoStore:
             if exc is None or isinstance(exc, StoreError):
                 return False
             text = str(exc)
-            if isinstance(exc, OSError) or any(
-                s in text for s in ("No space left", "Read-only", "Permission denied", "os error")
+            code = getattr(exc, "errno", None) or _os_error_code(text)
+            if isinstance(exc, OSError) or code or any(
+                s in text for s in ("No space left", "Read-only", "Permission denied")
             ):
-                reason = getattr(exc, "strerror", None) or text.splitlines()[0][:200]
+                # LanceDB's errors carry Rust source paths; the OS error is what users need.
+                reason = os.strerror(code) if code else text.splitlines()[0][:200]
                 raise StoreError(f"cannot {self.verb} the index: {reason}") from exc
             return False
+
+
+def _os_error_code(text: str) -> int | None:
+    found = re.search(r"\(os error (\d+)\)", text)
+    return int(found.group(1)) if found else None

@@ -17,6 +17,7 @@ import time
 from typing import Callable, Sequence
 
 from photofinder.config import LibraryFolder, absolute_path
+from photofinder.errors import PhotofinderError
 from photofinder.records import FileProblem, IndexChanges
 
 log = logging.getLogger("photofinder.watch")
@@ -132,12 +133,13 @@ class FolderWatcher:
         while not self._stop.is_set():
             self.dirty.wakeup.wait(timeout=self.settle_seconds / 2)
             self.dirty.wakeup.clear()
+            self._busy.set()  # before the paths leave the dirty set: is_idle() must not lie
             settled = self.dirty.take_settled(self.settle_seconds)
             if settled and not self._stop.is_set():
                 self._index(settled)
+            self._busy.clear()
 
     def _index(self, paths: list[str]) -> None:
-        self._busy.set()
         try:
             changes = self.library.index(paths, cancel=self._stop, on_problem=self._problem,
                                          forget_missing=True)
@@ -146,10 +148,13 @@ class FolderWatcher:
                      len(changes.added), len(changes.updated), len(changes.removed))
             if self.on_changes and not changes.is_empty:
                 self.on_changes(changes)
+        except PhotofinderError as exc:  # a full disk, a read-only index: tell the user
+            log.warning("indexing %d changed paths failed: %s", len(paths), exc)
+            if self.on_problem:
+                where = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
+                self.on_problem(FileProblem(where, f"changes not indexed: {exc}"))
         except Exception:  # noqa: BLE001 - a failed batch must not stop the watching
             log.exception("indexing %d changed paths failed", len(paths))
-        finally:
-            self._busy.clear()
 
 
     def _problem(self, problem: FileProblem) -> None:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 
 from photofinder.records import Photo
 from photofinder.ui.photo_model import (
-    LibraryModel, OfflineRole, PhotoListModel, PhotoRole, ScoreRole,
+    LibraryListing, LibraryModel, OfflineRole, PhotoListModel, PhotoRole, ScoreRole, count_below,
 )
 
 BASE = datetime(2024, 5, 1, 12, 0)
@@ -33,7 +33,7 @@ def test_models_pass_qtmodeltester(qtmodeltester):
     qtmodeltester.check(library)
     library.upsert([photo(n) for n in range(1, 40, 4)])  # inserts in the middle
     library.remove_paths([photo(n).path for n in (0, 2, 4, 5)])
-    library.sync([photo(n, days=-n) for n in range(30)])  # new order, some in, some out
+    library.sync(LibraryListing.of([photo(n, days=-n) for n in range(30)]))  # new order, some in, some out
     qtmodeltester.check(library)
 
 
@@ -53,7 +53,7 @@ def test_sync_keeps_the_selection_without_a_reset(qtbot):
     selection.select(chosen, QItemSelectionModel.SelectionFlag.Select)
     resets = []
     model.modelReset.connect(lambda: resets.append(1))
-    model.sync([photo(n, days=-n) for n in range(10)])  # dates changed: reversed order
+    model.sync(LibraryListing.of([photo(n, days=-n) for n in range(10)]))  # dates changed: reversed order
     assert paths(model) == [photo(n).path for n in range(10)]
     assert not resets
     selected = selection.selectedIndexes()
@@ -76,7 +76,7 @@ def test_roles_tooltip_and_drag_data():
 def test_folder_counts():
     model = LibraryModel()
     model.set_photos([photo(1), Photo("/other/a.jpg", "/other", 1, 1, "x", 1, 1, BASE)])
-    assert model.count_below(["/photos/trip", "/other", "/photos"]) == {
+    assert count_below(model.paths(), ["/photos/trip", "/other", "/photos"]) == {
         "/photos/trip": 1, "/other": 1, "/photos": 1}
 
 

@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.errors import PhotofinderError
-from photofinder.ui.photo_model import LibraryModel
+from photofinder.ui.photo_model import LibraryListing, LibraryModel, count_below
 from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui")
@@ -75,18 +75,18 @@ class LibraryController(QObject):
 
     def _read(self):
         started = time.perf_counter()
-        photos = self._library.photos()
-        return photos, time.perf_counter() - started
+        listing = LibraryListing.of(self._library.photos())
+        return listing, time.perf_counter() - started
 
     def _on_read(self, result) -> None:
-        photos, seconds = result
+        listing, seconds = result
         self._reading = False
         if self.is_loaded:
-            self.model.sync(photos)
+            self.model.sync(listing)
         else:
-            self.model.set_photos(photos)
+            self.model.set_library(listing)
             self.is_loaded = True
-            log.info("library read: %d photos in %.0f ms", len(photos), seconds * 1000)
+            log.info("library read: %d photos in %.0f ms", len(listing.photos), seconds * 1000)
             self.loaded.emit()
         self.update_counts()
         if self._read_again:
@@ -133,8 +133,21 @@ class LibraryController(QObject):
             self._counts_timer.start()
 
     def update_counts(self) -> None:
+        """Count each folder's photos in a worker (a loop over every path)."""
         self._counts_timer.stop()
-        self.folders_changed.emit(self.model.count_below(self.folders()))
+        if self._stopped:
+            return
+        if not self.folders():
+            self.folders_changed.emit({})
+            return
+        worker = Worker(count_below, self.model.paths(), self.folders())
+        worker.returned.connect(self._on_counted)
+        worker.errored.connect(self._messages.error)
+        worker.start()
+
+    def _on_counted(self, counts: dict[str, int]) -> None:
+        if not self._stopped and list(counts) == self.folders():
+            self.folders_changed.emit(counts)
 
     def stop(self) -> None:
         """The window is closing: start nothing new."""

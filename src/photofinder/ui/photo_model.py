@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import html
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl
@@ -166,8 +167,15 @@ class LibraryModel(PhotoListModel):
         self._paths: set[str] = set()
 
     def set_photos(self, photos: Sequence[Photo], scores: Sequence[float] | None = None) -> None:
-        super().set_photos(sorted(photos, key=newest_first_key), scores)
-        self._paths = {p.path for p in self._photos}
+        self.set_library(LibraryListing.of(photos))
+
+    def set_library(self, listing: "LibraryListing") -> None:
+        """Show a listing prepared off the GUI thread (sorting 100,000 photos takes ~0.1 s)."""
+        super().set_photos(listing.photos)
+        self._paths = set(listing.paths)
+
+    def paths(self) -> list[str]:
+        return list(self._paths)
 
     def upsert(self, photos: Iterable[Photo]) -> None:
         """Insert new photos in date order, or refresh the ones already shown."""
@@ -201,26 +209,15 @@ class LibraryModel(PhotoListModel):
         prefix = folder.rstrip("/") + "/"
         self.remove_paths([p for p in self._paths if p.startswith(prefix)])
 
-    def sync(self, photos: Sequence[Photo]) -> None:
+    def sync(self, listing: "LibraryListing") -> None:
         """Match the index exactly, moving rows rather than resetting, so the view keeps its place."""
-        photos = sorted(photos, key=newest_first_key)
-        wanted = {p.path for p in photos}
+        photos, wanted = listing.photos, listing.paths
         self.remove_paths(self._paths - wanted)
         self.upsert(p for p in photos if p.path not in self._paths)
         if [p.path for p in self._photos] == [p.path for p in photos]:
             self._photos = photos
             return
         self._reorder(photos)
-
-    def count_below(self, folders: Sequence[str]) -> dict[str, int]:
-        """How many photos each folder holds (for the folder panel)."""
-        prefixes = {f: f.rstrip("/") + "/" for f in folders}
-        counts = dict.fromkeys(folders, 0)
-        for path in self._paths:
-            for folder, prefix in prefixes.items():
-                if path.startswith(prefix):
-                    counts[folder] += 1
-        return counts
 
     def _insert(self, photo: Photo) -> None:
         row = bisect.bisect_right(self._photos, newest_first_key(photo), key=newest_first_key)
@@ -239,3 +236,27 @@ class LibraryModel(PhotoListModel):
         new = [self.row_of(p) for p in old_paths]
         self.changePersistentIndexList(old, [self.index(r) for r in new])
         self.layoutChanged.emit()
+
+
+@dataclass(frozen=True)
+class LibraryListing:
+    """Every photo of the library newest first, with its path set: made in a worker."""
+
+    photos: list[Photo]
+    paths: frozenset[str]
+
+    @classmethod
+    def of(cls, photos: Iterable[Photo]) -> "LibraryListing":
+        ordered = sorted(photos, key=newest_first_key)
+        return cls(ordered, frozenset(p.path for p in ordered))
+
+
+def count_below(paths: Iterable[str], folders: Sequence[str]) -> dict[str, int]:
+    """How many photos each folder holds (for the folder panel); run in a worker."""
+    prefixes = {f: f.rstrip("/") + "/" for f in folders}
+    counts = dict.fromkeys(folders, 0)
+    for path in paths:
+        for folder, prefix in prefixes.items():
+            if path.startswith(prefix):
+                counts[folder] += 1
+    return counts
