@@ -119,8 +119,17 @@ def _vectors_of(table: pa.Table) -> np.ndarray:
     return column.values.to_numpy().reshape(len(column), -1).astype(np.float32, copy=False)
 
 
+def python_list(column: pa.ChunkedArray, slice_rows: int = 4096) -> list:
+    """``column.to_pylist()`` in slices: one call holds the GIL until it is done (~50 ms
+    per 100,000 paths), which stalls the window's thread; between slices it can run."""
+    values: list = []
+    for start in range(0, len(column), slice_rows):
+        values.extend(column.slice(start, slice_rows).to_pylist())
+    return values
+
+
 def photos_from_arrow(table: pa.Table) -> list[Photo]:
-    columns = {name: table.column(name).to_pylist() for name in METADATA_COLUMNS if name != "model_id"}
+    columns = {name: python_list(table.column(name)) for name in METADATA_COLUMNS if name != "model_id"}
     return [
         Photo(
             path=columns["path"][i], folder=columns["folder"][i], size=columns["size"][i],
@@ -233,8 +242,8 @@ class PhotoStore:
         if len(roots) <= 32:
             query = query.where(filter_sql(SearchFilter(folders=tuple(roots))))
         table = query.limit(None).to_arrow()
-        stats = dict(zip(table.column("path").to_pylist(),
-                         zip(table.column("size").to_pylist(), table.column("mtime_ns").to_pylist())))
+        stats = dict(zip(python_list(table.column("path")),
+                         zip(python_list(table.column("size")), python_list(table.column("mtime_ns")))))
         if len(roots) > 32:
             wanted = {r.rstrip("/") for r in roots}
             stats = {p: s for p, s in stats.items() if is_below(p, wanted)}
@@ -242,7 +251,7 @@ class PhotoStore:
 
     def fingerprints(self) -> list[str]:
         table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
-        return table.column("fingerprint").to_pylist()
+        return python_list(table.column("fingerprint"))
 
     def rows_by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, tuple[Photo, np.ndarray]]:
         """Stored rows of files with these fingerprints: moved or copied photos reuse them."""
