@@ -78,6 +78,20 @@ def test_missing_folder_keeps_its_photos(library, tmp_path):
     assert "not found" in changes.problems[0].reason
 
 
+def test_empty_mount_point_keeps_its_photos(library, tmp_path):
+    """An unmounted share leaves its mount point behind, empty: that is not a deletion."""
+    mount_point = tmp_path / "share"
+    write_photos(mount_point, 6, seed=7)
+    index(library, mount_point)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    for child in list(mount_point.iterdir()):
+        child.rename(hidden / child.name)  # as if unmounted: the folder is there, empty
+    changes, _ = index(library, mount_point)
+    assert not changes.removed and library.store.count() == 6
+    assert "empty" in changes.problems[0].reason
+
+
 def test_cancel_commits_finished_batches_and_resumes(library, tmp_path, monkeypatch):
     import photofinder.indexing.indexer as indexer
 

@@ -90,6 +90,11 @@ class Indexer:
         if not forget_missing:
             for root in sorted(set(roots) - set(online)):
                 report(FileProblem(root, "folder not found (offline or removed); its photos are kept"))
+            for root in [r for r in online if _is_empty_folder(r)]:
+                # An unmounted share leaves its empty mount point behind: keep its photos.
+                online.remove(root)
+                report(FileProblem(root, "folder is empty (an unmounted drive or share?); "
+                                         "its photos are kept"))
         on_disk = {s.path: s for s in scan(online, self.excluded, on_problem=report)}
         stored = self.store.stats_by_path(roots if forget_missing else online)
         todo = [s for p, s in on_disk.items() if stored.get(p) != (s.size, s.mtime_ns)]
@@ -267,3 +272,13 @@ class _Run:
             embedded=self.counts["embedded"], reused=self.counts["reused"],
             skipped=self.counts["skipped"],
         ))
+
+
+def _is_empty_folder(path: str) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except NotADirectoryError:
+        return False
+    except OSError:
+        return False
