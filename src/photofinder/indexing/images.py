@@ -85,12 +85,14 @@ class LoadedImage:
 
     ``width`` and ``height`` are the full-size photo's, upright; ``image`` is smaller.
     ``taken_at`` is naive local time, from EXIF or else the file's modification time.
+    ``thumbnail`` is made from the same decode when asked for, so the grid need not decode again.
     """
 
     image: Image.Image
     width: int
     height: int
     taken_at: datetime
+    thumbnail: Image.Image | None = None
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,18 @@ class _Decoded:
     exif: Image.Exif
 
 
-def load_image(path: str | Path, min_side: int) -> LoadedImage:
-    """Decode a photo file with its shorter side between ``min_side`` and twice that."""
+def load_image(path: str | Path, min_side: int, thumbnail_px: int = 0) -> LoadedImage:
+    """Decode a photo file with its shorter side between ``min_side`` and twice that, and
+    with ``thumbnail_px``, a thumbnail whose longer side is at most that."""
     _check_positive(min_side)
+
+    def draft_box(full: tuple[int, int]) -> tuple[int, int]:
+        width, height = _fit(full, thumbnail_px) if thumbnail_px else (0, 0)
+        return max(width, min_side), max(height, min_side)
+
     with _opened(path) as (source, modified):
-        decoded = _decode(source, lambda size: (min_side, min_side))
-    return _loaded(decoded, min_side, fallback_time=modified)
+        decoded = _decode(source, draft_box)
+    return _loaded(decoded, min_side, fallback_time=modified, thumbnail_px=thumbnail_px)
 
 
 def load_image_bytes(data: bytes, min_side: int) -> LoadedImage:
@@ -123,8 +131,7 @@ def load_thumbnail(path: str | Path, size: int) -> Image.Image:
     _check_positive(size)
     with _opened(path) as (source, _modified):
         image = _decode(source, lambda full: _fit(full, size)).image
-    image.thumbnail((size, size))
-    return image
+    return _shrunk(image, size)
 
 
 def _check_positive(size: int) -> None:
@@ -197,13 +204,22 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _loaded(decoded: _Decoded, min_side: int, fallback_time: datetime) -> LoadedImage:
+def _loaded(decoded: _Decoded, min_side: int, fallback_time: datetime,
+            thumbnail_px: int = 0) -> LoadedImage:
     image = decoded.image
+    thumbnail = _shrunk(image, thumbnail_px) if thumbnail_px else None
     factor = min(image.size) // min_side
     if factor >= 2:
         image = image.reduce(factor)
     taken_at = _taken_at(decoded.exif) or fallback_time
-    return LoadedImage(image, decoded.width, decoded.height, taken_at)
+    return LoadedImage(image, decoded.width, decoded.height, taken_at, thumbnail)
+
+
+def _shrunk(image: Image.Image, longest: int) -> Image.Image:
+    """``image`` fitted into ``longest`` pixels along its longer side; never enlarged."""
+    if max(image.size) <= longest:
+        return image
+    return image.resize(_fit(image.size, longest), Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:

@@ -4,7 +4,9 @@ Unchanged files (same size and mtime) are never opened. New or changed files
 are fingerprinted; a fingerprint already in the index reuses its vector, so a
 move, rename or copy costs no inference. The rest are decoded by a thread pool
 a bounded number of photos ahead of the model, and written in batches: each
-batch is one atomic commit, so a killed run resumes where it stopped.
+batch is one atomic commit, so a killed run resumes where it stopped. Given a
+thumbnail folder, the pool also stores each decoded photo's grid thumbnail, so
+the grid never decodes an indexed photo a second time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from PIL import Image
 
 from photofinder.embedder import Embedder
 from photofinder.errors import ImageError
@@ -29,6 +32,7 @@ from photofinder.indexing.scanner import scan
 from photofinder.config import absolute_path
 from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Photo
 from photofinder.store import PhotoStore
+from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
 
 log = logging.getLogger("photofinder.scan")
 
@@ -62,11 +66,12 @@ class Indexer:
     """One indexing run over a set of library folders."""
 
     def __init__(self, store: PhotoStore, embedder: Embedder, excluded: Sequence[str] = (),
-                 workers: int | None = None):
+                 workers: int | None = None, thumbnails: Path | None = None):
         self.store = store
         self.embedder = embedder
         self.excluded = tuple(excluded)
         self.workers = workers or max(2, os.cpu_count() or 2)
+        self.thumbnails = thumbnails  # the grid's disk cache to fill, or None
 
     def run(self, roots: Iterable[str | Path],
             progress: Callable[[IndexProgress], None] | None = None,
@@ -137,6 +142,8 @@ class _Run:
         self.counts = {"done": 0, "embedded": 0, "reused": 0, "skipped": 0}
         self.started = time.monotonic()
         self.last_progress = 0.0
+        self.thumbnails_failed = False  # said once, then no more tries this run
+        self.thumbnails_lock = threading.Lock()
 
     def execute(self) -> tuple[list[str], list[str]]:
         if not self.todo:
@@ -170,11 +177,32 @@ class _Run:
             fp = fingerprint(stat.path, stat.size)
             if fp in self.known_fingerprints:
                 return _Prepared(stat, fp)
-            loaded = load_image(stat.path, min_side)
+            thumbnail_file = self._missing_thumbnail(stat)
+            loaded = load_image(stat.path, min_side, DISK_PX if thumbnail_file else 0)
             tensor = self.embedder.preprocess(loaded.image)
         except ImageError as exc:
             return FileProblem(stat.path, str(exc))
+        if thumbnail_file:
+            self._write_thumbnail(thumbnail_file, loaded.thumbnail)
         return _Prepared(stat, fp, tensor, loaded.width, loaded.height, loaded.taken_at)
+
+    def _missing_thumbnail(self, stat: FileStat) -> Path | None:
+        """Where this photo's grid thumbnail should go, if it is wanted and not there yet."""
+        if self.indexer.thumbnails is None or self.thumbnails_failed:
+            return None
+        target = cache_file(self.indexer.thumbnails, stat.path, stat.size, stat.mtime_ns)
+        return None if target.exists() else target
+
+    def _write_thumbnail(self, target: Path, picture: Image.Image) -> None:
+        """A thumbnail that cannot be stored never costs the photo its place in the index."""
+        try:
+            write_thumbnail(target, picture)
+        except OSError as exc:
+            with self.thumbnails_lock:
+                first, self.thumbnails_failed = not self.thumbnails_failed, True
+            if first:
+                log.warning("cannot store thumbnails in %s, the grid will make them: %s",
+                            self.indexer.thumbnails, exc)
 
     def _consume(self, stat: FileStat, future: Future) -> None:
         result = future.result()

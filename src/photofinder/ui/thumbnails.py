@@ -2,9 +2,8 @@
 
 The grid asks for a tile's pixmap when it paints it. A miss queues a request
 on a LIFO queue, so the tiles on screen now are made before the ones scrolled
-past. Workers read the disk cache (JPEG, 256 px, keyed by path, file size and
-mtime, so an edited photo gets a new thumbnail; a photo of an offline folder
-gets the thumbnail of the version the index holds) or make the thumbnail with
+past. Workers read the disk cache (``photofinder.thumbnail_cache``, which
+indexing fills as it decodes) or, on a miss, make the thumbnail with
 ``load_thumbnail``, scale it to the tile, and hand a QImage back. The GUI thread
 turns it into a QPixmap in a bounded LRU. A result made for an old tile size
 or before a ``clear()`` is dropped.
@@ -12,7 +11,6 @@ or before a ``clear()`` is dropped.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -23,22 +21,15 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from photofinder.errors import PhotofinderError
+from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
 from photofinder.ui.workers import run_in_pool
 
 log = logging.getLogger("photofinder.ui.thumbnails")
 
-DISK_PX = 256  # longer side of the thumbnails kept on disk
-DISK_QUALITY = 80  # JPEG quality: about 10-25 KB per thumbnail
 LOADERS = 2  # pool threads making thumbnails at once
 MAX_PENDING = 600  # older requests beyond this are forgotten (they are long off screen)
 MIN_RAM_TILES = 300
 OVERSIZE = 1.25  # grids stretch tiles to fill their width: make pixmaps a little larger
-
-
-def cache_file(cache_dir: Path, path: str, size: int, mtime_ns: int) -> Path:
-    """Where the disk thumbnail of this version of a photo lives."""
-    key = hashlib.sha1(f"{path}\0{size}\0{mtime_ns}\0{DISK_PX}".encode()).hexdigest()
-    return cache_dir / key[:2] / f"{key}.jpg"
 
 
 def disk_thumbnail(cache_dir: Path, path: str, indexed: tuple[int, int] | None = None) -> QImage:
@@ -59,13 +50,10 @@ def disk_thumbnail(cache_dir: Path, path: str, indexed: tuple[int, int] | None =
 
 
 def _make_thumbnail(path: str, target: Path) -> QImage:
-    from photofinder.indexing.images import load_thumbnail
+    from photofinder.indexing.images import load_thumbnail  # Pillow only once a thumbnail is made
 
     picture = load_thumbnail(path, DISK_PX)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.stem}.{threading.get_ident()}.tmp")
-    picture.save(partial, "JPEG", quality=DISK_QUALITY, optimize=True)
-    os.replace(partial, target)
+    write_thumbnail(target, picture)
     data = picture.tobytes()
     width, height = picture.size
     return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
