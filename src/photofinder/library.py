@@ -68,7 +68,8 @@ class Library:
         embedder.load()
         store = PhotoStore(self.paths.index, model.model_id, embedding_dimension(model.arch))
         folders = self.folders()
-        changes = Indexer(store, embedder, self.settings.excluded_folders).run(
+        changes = Indexer(store, embedder, self.settings.excluded_folders,
+                          thumbnails=self.paths.thumbnails).run(
             folders, progress=progress, cancel=cancel)
         if changes.cancelled:
             return False
@@ -129,7 +130,8 @@ class Library:
         """Index the given folders or files (default: all library folders)."""
         from photofinder.indexing.indexer import Indexer
 
-        indexer = Indexer(self.store, self.embedder, self.settings.excluded_folders)
+        indexer = Indexer(self.store, self.embedder, self.settings.excluded_folders,
+                          thumbnails=self.paths.thumbnails)
         changes = indexer.run(roots if roots is not None else self.folders(), progress, cancel,
                               on_commit, on_problem, forget_missing)
         if len(changes.added) + len(changes.updated) >= 1000:
