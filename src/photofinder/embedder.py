@@ -208,8 +208,7 @@ class Embedder:
 
         register_model_configs()
         try:
-            with _random_init_skipped() if weights else contextlib.nullcontext(), \
-                    _log_records_dropped("initialized randomly") if weights else contextlib.nullcontext():
+            with _built_for_a_weights_file() if weights else contextlib.nullcontext():
                 model, _, preprocess = open_clip.create_model_and_transforms(self.spec.arch)
             if dtype is not None:
                 model.to(dtype)
@@ -231,11 +230,18 @@ class Embedder:
         return (f"{self.spec.model_id}|{placement.device}|{placement.precision}|"
                 f"{torch.__version__}|{cpu_name()}")
 
-    def _remembered_agreement(self, placement: Placement) -> float | None:
-        """The precision check's result from an earlier start (random weights: never)."""
-        if placement.precision == "fp32" or self.spec.pretrained == RANDOM_WEIGHTS:
+    def _precision_checks(self) -> "PrecisionChecks | None":
+        """Where check results are remembered; random weights differ every run: nowhere."""
+        if self.spec.pretrained == RANDOM_WEIGHTS:
             return None
-        return PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE).get(self._check_key(placement))
+        return PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE)
+
+    def _remembered_agreement(self, placement: Placement) -> float | None:
+        """The precision check's result from an earlier start."""
+        checks = self._precision_checks()
+        if placement.precision == "fp32" or checks is None:
+            return None
+        return checks.get(self._check_key(placement))
 
     def _place(self, model, placement: Placement, known: float | None):
         """Move to the device and cast; keep reduced precision only if it agrees with fp32.
@@ -251,9 +257,9 @@ class Embedder:
         agreement = known
         if agreement is None:
             agreement = self._agreement(model, dtype, placement.device)
-            if self.spec.pretrained != RANDOM_WEIGHTS:
-                PrecisionChecks(self.models_dir / PRECISION_CHECKS_FILE).put(
-                    self._check_key(placement), agreement)
+            checks = self._precision_checks()
+            if checks is not None:
+                checks.put(self._check_key(placement), agreement)
         if agreement < MIN_AGREEMENT:
             log.warning("%s embeddings agree with fp32 only to cosine %.5f; using fp32",
                         placement.precision, agreement)
@@ -303,14 +309,20 @@ class PrecisionChecks:
 
 
 @contextlib.contextmanager
-def _random_init_skipped():
-    """Constructing a model fills every parameter with random numbers that a weights file
-    then overwrites (about 1 s for ViT-B-32 here); skip that. open_clip loads state dicts
-    strictly, so a parameter the file lacks is an error, never left unfilled."""
+def _built_for_a_weights_file():
+    """Constructing a model fills every parameter with random numbers that the weights file
+    then overwrites (about 1 s for ViT-B-32 here): skip that, and open_clip's warning that
+    the model is random. open_clip loads state dicts strictly, so a parameter the file
+    lacks is an error, never left unfilled."""
     import torch
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "initialized randomly" not in record.getMessage()
 
     saved = {name: getattr(torch.nn.init, name) for name in INIT_FUNCTIONS
              if hasattr(torch.nn.init, name)}
+    root = logging.getLogger()
+    root.addFilter(keep)
     try:
         for name in saved:
             setattr(torch.nn.init, name, _leave_as_is)
@@ -318,20 +330,6 @@ def _random_init_skipped():
     finally:
         for name, function in saved.items():
             setattr(torch.nn.init, name, function)
-
-
-@contextlib.contextmanager
-def _log_records_dropped(containing: str):
-    """Hide open_clip's warning that a model built without a pretrained tag is random:
-    its weights are copied in from the file right after."""
-    def keep(record: logging.LogRecord) -> bool:
-        return containing not in record.getMessage()
-
-    root = logging.getLogger()
-    root.addFilter(keep)
-    try:
-        yield
-    finally:
         root.removeFilter(keep)
 
 

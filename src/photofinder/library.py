@@ -62,15 +62,11 @@ class Library:
         the old one; only a complete run switches over (and saves the choice), so a
         cancelled or crashed switch leaves everything as it was.
         """
-        from photofinder.indexing.indexer import Indexer
-
         embedder = Embedder(model, self.paths.models)
         embedder.load()
         store = PhotoStore(self.paths.index, model.model_id, embedding_dimension(model.arch))
         folders = self.folders()
-        changes = Indexer(store, embedder, self.settings.excluded_folders,
-                          thumbnails=self.paths.thumbnails).run(
-            folders, progress=progress, cancel=cancel)
+        changes = self._indexer(store, embedder).run(folders, progress=progress, cancel=cancel)
         if changes.cancelled:
             return False
         for removed_meanwhile in set(folders) - set(self.folders()):
@@ -84,6 +80,12 @@ class Library:
         if old is not None and old.model_id != store.model_id:
             old.drop()
         return True
+
+    def _indexer(self, store: PhotoStore, embedder: Embedder):
+        from photofinder.indexing.indexer import Indexer  # Pillow and the pipeline: on first use
+
+        return Indexer(store, embedder, self.settings.excluded_folders,
+                       thumbnails=self.paths.thumbnails)
 
     def load_model(self, progress: Callable[[int, int | None], None] | None = None,
                    cancel: Callable[[], bool] | None = None) -> ModelInfo:
@@ -128,12 +130,9 @@ class Library:
               on_problem: Callable[[FileProblem], None] | None = None,
               forget_missing: bool = False) -> IndexChanges:
         """Index the given folders or files (default: all library folders)."""
-        from photofinder.indexing.indexer import Indexer
-
-        indexer = Indexer(self.store, self.embedder, self.settings.excluded_folders,
-                          thumbnails=self.paths.thumbnails)
-        changes = indexer.run(roots if roots is not None else self.folders(), progress, cancel,
-                              on_commit, on_problem, forget_missing)
+        roots = roots if roots is not None else self.folders()
+        changes = self._indexer(self.store, self.embedder).run(
+            roots, progress, cancel, on_commit, on_problem, forget_missing)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
         return changes

@@ -105,6 +105,7 @@ class Indexer:
         todo = [s for p, s in on_disk.items() if stored.get(p) != (s.size, s.mtime_ns)]
         run = _Run(self, todo, stored, progress, cancel, on_commit, report)
         added, updated = run.execute()
+        run.report_thumbnail_error()
         removed: list[str] = []
         if not cancel.is_set():
             unreadable = {p.path for p in problems if p.path in stored}
@@ -142,8 +143,7 @@ class _Run:
         self.counts = {"done": 0, "embedded": 0, "reused": 0, "skipped": 0}
         self.started = time.monotonic()
         self.last_progress = 0.0
-        self.thumbnails_failed = False  # said once, then no more tries this run
-        self.thumbnails_lock = threading.Lock()
+        self.thumbnail_error: OSError | None = None  # the first; no more tries this run
 
     def execute(self) -> tuple[list[str], list[str]]:
         if not self.todo:
@@ -188,7 +188,7 @@ class _Run:
 
     def _missing_thumbnail(self, stat: FileStat) -> Path | None:
         """Where this photo's grid thumbnail should go, if it is wanted and not there yet."""
-        if self.indexer.thumbnails is None or self.thumbnails_failed:
+        if self.indexer.thumbnails is None or self.thumbnail_error is not None:
             return None
         target = cache_file(self.indexer.thumbnails, stat.path, stat.size, stat.mtime_ns)
         return None if target.exists() else target
@@ -198,11 +198,14 @@ class _Run:
         try:
             write_thumbnail(target, picture)
         except OSError as exc:
-            with self.thumbnails_lock:
-                first, self.thumbnails_failed = not self.thumbnails_failed, True
-            if first:
-                log.warning("cannot store thumbnails in %s, the grid will make them: %s",
-                            self.indexer.thumbnails, exc)
+            self.thumbnail_error = self.thumbnail_error or exc  # said when the run ends
+
+    def report_thumbnail_error(self) -> None:
+        """Once per run, and only when the run itself went through: a data folder that is
+        read-only fails the index writes too, and that one message says it all."""
+        if self.thumbnail_error is not None:
+            log.warning("cannot store thumbnails in %s, the grid will make them: %s",
+                        self.indexer.thumbnails, self.thumbnail_error)
 
     def _consume(self, stat: FileStat, future: Future) -> None:
         result = future.result()
@@ -306,7 +309,5 @@ def _is_empty_folder(path: str) -> bool:
     try:
         with os.scandir(path) as entries:
             return next(entries, None) is None
-    except NotADirectoryError:
-        return False
-    except OSError:
+    except OSError:  # not a folder, or unreadable: the scan reports it
         return False
