@@ -285,6 +285,8 @@ class MainWindow(QMainWindow):
     def _on_committed(self, changed: list[Photo], removed: list[str]) -> None:
         self.thumbnails.forget(p.path for p in changed)
         self.library_ctl.apply_commit(changed, removed)
+        if not self.search.is_active and self.content.pages.currentWidget() is self.content.notice:
+            self._show_library()  # the first photos replace "they appear here as they are indexed"
         if self.results_model.rowCount() == 0:
             self.search.refresh()  # a query typed before any photo was indexed: try it now
 
