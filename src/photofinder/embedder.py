@@ -1,7 +1,9 @@
 """Turns photos and text into unit vectors in one shared space (open_clip).
 
 torch and open_clip are imported only when the model is first needed, so the
-window and the CLI's quick commands start without paying for them.
+window and the CLI's quick commands start without paying for them. Text queries
+do not need them at all once the model has been loaded once: its text half is
+saved for numpy (``text_tower``), and a search after launch uses that.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from photofinder.errors import ModelError, PhotofinderError
 from photofinder.hardware import Placement, cpu_name, pick_placement
 from photofinder.memory import return_freed_memory
 from photofinder.records import ModelInfo
+from photofinder.text_tower import TextTower, export as export_text_tower
 
 if TYPE_CHECKING:
     import torch
@@ -36,6 +39,7 @@ MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
 RANDOM_WEIGHTS = "random"  # benchmarks only: compute cost does not depend on the weights
 MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
 PRECISION_CHECKS_FILE = "precision-checks.json"  # in the models folder
+TEXT_TOWERS_DIR = "text-towers"  # in the models folder, one subfolder per model id
 # torch.nn.init functions that fill a fresh parameter: no-ops while a weights file loads.
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -107,11 +111,37 @@ class Embedder:
         self._tokenizer = None
         self._preprocess = None
         self._dtype = None
+        self._text_tower: TextTower | None = None
         self.info: ModelInfo | None = None
 
     @property
     def is_loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def is_ready_for_text(self) -> bool:
+        return self._text_tower is not None or self._model is not None
+
+    @property
+    def text_tower_folder(self) -> Path | None:
+        """Where this model's text half is saved for numpy; random weights differ at every
+        start, so theirs is never saved."""
+        if self.spec.pretrained == RANDOM_WEIGHTS and not self.spec.weights:
+            return None
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.spec.model_id)
+        return self.models_dir / TEXT_TOWERS_DIR / name
+
+    def prepare_for_text(self, progress: ProgressCallback | None = None,
+                         cancel: Callable[[], bool] | None = None) -> None:
+        """Make text queries possible as cheaply as can be: the saved text tower if there
+        is one (no torch), else the whole model (which saves the tower for next time)."""
+        with self._lock:
+            if self.is_ready_for_text:
+                return
+            folder = self.text_tower_folder
+            self._text_tower = TextTower.open(folder) if folder else None
+        if self._text_tower is None:
+            self.load(progress, cancel)
 
     @property
     def batch_size(self) -> int:
@@ -127,8 +157,16 @@ class Embedder:
             weights = self._resolve_weights(progress, cancel)
             placement = self._placement or pick_placement()
             known = self._remembered_agreement(placement)
-            early_cast = _reduced_dtype(placement) if (known or 0) >= MIN_AGREEMENT else None
-            model, preprocess, tokenizer = self._build(weights, early_cast)
+            tower_folder = self.text_tower_folder
+            if self._text_tower is None and tower_folder is not None:
+                self._text_tower = TextTower.open(tower_folder)
+            needs_tower = self._text_tower is None and tower_folder is not None
+            # The text tower is saved from fp32 weights: no early cast until it exists.
+            cast_early = (known or 0) >= MIN_AGREEMENT and not needs_tower
+            model, preprocess, tokenizer = self._build(
+                weights, _reduced_dtype(placement) if cast_early else None)
+            if needs_tower and export_text_tower(model, tokenizer, tower_folder):
+                self._text_tower = TextTower.open(tower_folder)
             model, placement = self._place(model, placement, known)
             self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
             self.info = ModelInfo(
@@ -172,9 +210,11 @@ class Embedder:
         return self.embed_tensors(torch.stack([self.preprocess(im) for im in images]))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        self.prepare_for_text()
+        if self._text_tower is not None:
+            return self._text_tower.embed(texts)
         import torch
 
-        self.load()
         with torch.inference_mode():
             tokens = self._tokenizer(list(texts)).to(self._placement.device)
             features = self._model.encode_text(tokens)

@@ -92,14 +92,13 @@ class Library:
         return self.embedder.load(progress=progress, cancel=cancel)
 
     def prepare_search(self, progress: Callable[[int, int | None], None] | None = None,
-                       cancel: Callable[[], bool] | None = None) -> ModelInfo:
-        """Load the model and read the vectors into memory: all a first search waits for.
-        The window calls it at launch, in a worker, so a query typed at once is answered
-        as soon as possible."""
-        info = self.load_model(progress, cancel)
+                       cancel: Callable[[], bool] | None = None) -> None:
+        """Ready the text encoder and read the vectors into memory: all a first search
+        waits for. The window calls it at launch, in a worker, so a query typed at once
+        is answered as soon as possible."""
+        self.embedder.prepare_for_text(progress, cancel)
         if self.folders():
             self.store.vectors_in_memory()
-        return info
 
     def folders(self) -> list[str]:
         return [f.path for f in self.settings.folders]

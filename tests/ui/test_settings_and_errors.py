@@ -93,7 +93,7 @@ def test_model_download_shows_progress_and_can_be_cancelled(qtbot, make_window, 
             threading.Event().wait(0.02)
         raise DownloadCancelled("download cancelled")
 
-    monkeypatch.setattr(window.library, "load_model", slow_download)
+    monkeypatch.setattr(window.library.embedder, "prepare_for_text", slow_download)
     window.search.set_text("dog")
     window.search.search_now()
     qtbot.waitUntil(lambda: window.download_ui.dialog is not None, timeout=5000)
@@ -115,7 +115,7 @@ def test_offline_download_says_how_to_use_a_weights_file(qtbot, make_window, mon
     def offline(progress=None, cancel=None):
         raise DownloadError(message)
 
-    monkeypatch.setattr(window.library, "load_model", offline)
+    monkeypatch.setattr(window.library.embedder, "prepare_for_text", offline)
     with qtbot.waitSignal(window.loader.failed, timeout=5000):
         window.search.set_text("dog")
         window.search.search_now()

@@ -38,7 +38,7 @@ class ModelLoader(QObject):
 
     @property
     def is_ready(self) -> bool:
-        return self._library.embedder.is_loaded
+        return self._library.embedder.is_ready_for_text
 
     @property
     def is_loading(self) -> bool:
