@@ -1,8 +1,9 @@
-"""Loads the model once, in a worker, and tells whoever waits for it.
+"""Readies search once, in a worker, and tells whoever waits for it.
 
-Searching and indexing both need the model; the first to ask starts the load
-(which may download weights: ``download_progress`` drives the dialog), the
-others just wait for ``ready`` or ``failed``.
+Ready means the text encoder (the saved numpy text tower, or else the whole
+model, which may be downloaded first: ``download_progress`` drives the dialog)
+and the vectors in memory. Searching and indexing both wait for it, so the
+start-up rescan never competes with the first search for the cores.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ class ModelLoader(QObject):
         self._cancel = threading.Event()
         self._worker: Worker | None = None
         self._stopped = False
+        self._prepared = False  # the text encoder and the vectors are in memory
         self.error: str | None = None
 
     @property
     def is_ready(self) -> bool:
-        return self._library.embedder.is_ready_for_text
+        return self._prepared and self._library.embedder.is_ready_for_text
 
     @property
     def is_loading(self) -> bool:
@@ -72,7 +74,8 @@ class ModelLoader(QObject):
 
     def _on_loaded(self, seconds: float) -> None:
         self._worker = None
-        log.info("model loaded in %.1f s", seconds)
+        self._prepared = True
+        log.info("search ready in %.1f s", seconds)
         self.ready.emit()
 
     def _on_failed(self, exc: BaseException) -> None:
