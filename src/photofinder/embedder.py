@@ -45,6 +45,10 @@ INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", 
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
                   "orthogonal_")
 
+# open_clip's text attributes: CLIP's own, or CustomTextCLIP's `text` module
+TEXT_HALF = ("text", "transformer", "token_embedding", "positional_embedding", "ln_final",
+             "text_projection", "attn_mask")
+
 ProgressCallback = Callable[[int, "int | None"], None]
 
 
@@ -167,6 +171,9 @@ class Embedder:
                 weights, _reduced_dtype(placement) if cast_early else None)
             if needs_tower and export_text_tower(model, tokenizer, tower_folder):
                 self._text_tower = TextTower.open(tower_folder)
+            if self._text_tower is not None:
+                _drop_text_half(model)
+                tokenizer = None
             model, placement = self._place(model, placement, known)
             self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
             self.info = ModelInfo(
@@ -371,6 +378,14 @@ def _built_for_a_weights_file():
         for name, function in saved.items():
             setattr(torch.nn.init, name, function)
         root.removeFilter(keep)
+
+
+def _drop_text_half(model) -> None:
+    """Once text goes through the saved tower, the torch model only embeds images: its
+    text half (about 40% of ViT-B-32's weights) would be dead weight in memory."""
+    for name in TEXT_HALF:
+        if getattr(model, name, None) is not None:
+            delattr(model, name)
 
 
 def _leave_as_is(tensor, *args, **kwargs):
