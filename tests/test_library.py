@@ -140,3 +140,22 @@ def test_switching_models_re_embeds_then_swaps(library, tiny_weights, tmp_path):
     assert library.store.model_id != old_id and library.store.count() == 400
     assert Library().settings.weights == str(other)
     assert len(library.search_text("a red circle", k=3)) == 3
+
+
+def test_a_query_is_looked_up_among_its_own_models_vectors(library, monkeypatch):
+    """A model switch landing while a query is being embedded must not pair the query
+    with the other model's table."""
+    from photofinder.store import PhotoStore
+
+    own_store = library.store
+    other = PhotoStore(library.paths.index, "other-model", own_store.dimension)
+    embed = library.embedder.embed_texts
+
+    def embed_then_switch(texts):
+        vectors = embed(texts)
+        library._store = other  # what switch_model does, at the worst moment
+        return vectors
+
+    monkeypatch.setattr(library.embedder, "embed_texts", embed_then_switch)
+    assert len(library.search_text("a red circle", k=5)) == 5
+    assert library.store is other and other.count() == 0

@@ -39,7 +39,7 @@ class Library:
         model = model or ModelSpec(*self.settings.effective_model())
         self.embedder = Embedder(model, self.paths.models)
         self._store: PhotoStore | None = None
-        self._store_lock = threading.Lock()
+        self._store_lock = threading.RLock()  # _model_and_store opens the store inside
 
     # --- the index ------------------------------------------------------------
 
@@ -52,6 +52,12 @@ class Library:
                 self._store = PhotoStore(self.paths.index, spec.model_id,
                                          embedding_dimension(spec.arch))
             return self._store
+
+    def _model_and_store(self) -> tuple[Embedder, PhotoStore]:
+        """The embedder and its table, read together: a model switch swaps both at once,
+        and a query embedded by one model must be looked up among that model's vectors."""
+        with self._store_lock:
+            return self.embedder, self.store
 
     def switch_model(self, model: ModelSpec,
                      progress: Callable[[IndexProgress], None] | None = None,
@@ -147,8 +153,8 @@ class Library:
         text = text.strip()
         if not text:
             raise QueryError("the search text is empty")
-        vector = self.embedder.embed_texts([text])[0]
-        return self.search_vector(vector, k, search_filter)
+        embedder, store = self._model_and_store()
+        return self._search(store, embedder.embed_texts([text])[0], k, search_filter)
 
     def search_images(self, images: Sequence[str | Path | bytes], k: int = 50,
                       search_filter: SearchFilter | None = None) -> list[SearchHit]:
@@ -156,9 +162,10 @@ class Library:
         and are left out of the results) or encoded image data (pasted, from a browser)."""
         if not images:
             raise QueryError("no query images given")
-        vector = _mean_direction([self._vector_for(image) for image in images])
+        embedder, store = self._model_and_store()
+        vector = _mean_direction([_vector_for(image, embedder, store) for image in images])
         exclude = {absolute_path(i) for i in images if not isinstance(i, bytes)}
-        return self.search_vector(vector, k, search_filter, exclude=exclude)
+        return self._search(store, vector, k, search_filter, exclude)
 
     def similar(self, path: str | Path, k: int = 50,
                 search_filter: SearchFilter | None = None) -> list[SearchHit]:
@@ -166,33 +173,19 @@ class Library:
 
     def search_vector(self, vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
                       exclude: set[str] = frozenset()) -> list[SearchHit]:
+        return self._search(self.store, vector, k, search_filter, exclude)
+
+    def _search(self, store: PhotoStore, vector: np.ndarray, k: int,
+                search_filter: SearchFilter | None, exclude: set[str] = frozenset()) -> list[SearchHit]:
         """The k best hits whose files exist, or whose library folder is offline (they are
         shown as offline); files deleted from a folder that is there are dropped."""
         if k <= 0:
             return []
-        hits = self.store.search(vector, k + len(exclude) + OVERFETCH, search_filter)
+        hits = store.search(vector, k + len(exclude) + OVERFETCH, search_filter)
         offline = offline_folders(self.folders())
         alive = [h for h in hits if h.photo.path not in exclude
                  and (os.path.exists(h.photo.path) or offline_folder_of(h.photo.path, offline))]
         return alive[:k]
-
-    def _vector_for(self, image: str | Path | bytes) -> np.ndarray:
-        from photofinder.indexing.images import load_image, load_image_bytes
-
-        if isinstance(image, bytes):
-            name = "the dropped image data"
-            load = lambda: load_image_bytes(image, self.embedder.input_size)  # noqa: E731
-        else:
-            name = absolute_path(image)
-            stored = self.store.vector_of(name)
-            if stored is not None:
-                return stored
-            load = lambda: load_image(name, self.embedder.input_size)  # noqa: E731
-        try:
-            loaded = load()
-        except ImageError as exc:
-            raise QueryError(f"cannot use {name} as a query: {exc}") from exc
-        return self.embedder.embed_images([loaded.image])[0]
 
     def status(self) -> dict:
         """What the CLI's `status` and the window's footer show."""
@@ -207,6 +200,26 @@ class Library:
             "index_bytes": self.store.disk_bytes(),
             "data_folder": str(self.paths.data),
         }
+
+
+def _vector_for(image: str | Path | bytes, embedder: Embedder, store: PhotoStore) -> np.ndarray:
+    """A query image's vector: stored if the file is indexed, else embedded now."""
+    from photofinder.indexing.images import load_image, load_image_bytes
+
+    if isinstance(image, bytes):
+        name = "the dropped image data"
+        load = lambda: load_image_bytes(image, embedder.input_size)  # noqa: E731
+    else:
+        name = absolute_path(image)
+        stored = store.vector_of(name)
+        if stored is not None:
+            return stored
+        load = lambda: load_image(name, embedder.input_size)  # noqa: E731
+    try:
+        loaded = load()
+    except ImageError as exc:
+        raise QueryError(f"cannot use {name} as a query: {exc}") from exc
+    return embedder.embed_images([loaded.image])[0]
 
 
 def _mean_direction(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
