@@ -2,14 +2,17 @@
 
 Uniform item sizes, a fixed grid and per-pixel scrolling keep 100,000 tiles
 cheap: the view lays out by arithmetic and paints only what is visible, and
-the delegate paints a cached pixmap or a placeholder (never decodes). Tiles
-of an offline folder are dimmed and carry an "offline" badge.
+the delegate paints a cached pixmap or a placeholder (never decodes). The view
+paints all visible tiles in one Python call (see ``PhotoGrid.paintEvent``).
+Tiles of an offline folder are dimmed and carry an "offline" badge.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QWheelEvent
+from PySide6.QtGui import (
+    QColor, QCursor, QFont, QKeyEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QWheelEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photofinder.records import Photo
@@ -161,6 +164,64 @@ class PhotoGrid(QListView):
         grid = self.gridSize()
         area = self.viewport().size()
         return max(1, (area.width() // grid.width() + 1) * (area.height() // grid.height() + 1))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the visible tiles in one call into Python. Qt's own loop calls Python twice per
+        tile (flags, paint), and each call must win the GIL back from any busy worker thread,
+        up to 5 ms a time: 20 tiles made a 150 ms frame while indexing ran."""
+        if self.state() == QAbstractItemView.State.DragSelectingState:
+            super().paintEvent(event)  # Qt keeps the rubber band's rectangle to itself
+            return
+        model = self.model()
+        if model is None:
+            return
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        base_state = option.state
+        enabled = bool(base_state & QStyle.StateFlag.State_Enabled)
+        option.palette.setCurrentColorGroup(QPalette.ColorGroup.Normal if enabled
+                                            else QPalette.ColorGroup.Disabled)
+        current = self.currentIndex()
+        focus = (self.hasFocus() or self.viewport().hasFocus()) and current.isValid()
+        hover = self._hovered_index()
+        selection = self.selectionModel()
+        painter = QPainter(self.viewport())
+        for index in self._indexes_in(event.rect()):
+            option.rect = self.visualRect(index)
+            state = base_state
+            if selection is not None and selection.isSelected(index):
+                state |= QStyle.StateFlag.State_Selected
+            if focus and index == current:
+                state |= QStyle.StateFlag.State_HasFocus
+            if index == hover:
+                state |= QStyle.StateFlag.State_MouseOver
+            option.state = state
+            self.delegate.paint(painter, option, index)
+        painter.end()
+
+    def _indexes_in(self, area: QRect):
+        """The tiles meeting ``area`` (viewport coordinates), in model order: from the first
+        tile of the row at the area's top (left or right to left) to the row at its bottom."""
+        top = max(0, area.top())
+        step = self.gridSize().width() or self.viewport().width()
+        in_top_row = [self.indexAt(QPoint(x, top)) for x in range(0, self.viewport().width(), step)]
+        rows = [index.row() for index in in_top_row if index.isValid()]
+        if not rows:
+            return
+        model = self.model()
+        for row in range(min(rows), model.rowCount()):
+            index = model.index(row, 0)
+            rect = self.visualRect(index)
+            if rect.top() > area.bottom():
+                return
+            if rect.intersects(area):
+                yield index
+
+    def _hovered_index(self) -> QModelIndex:
+        viewport = self.viewport()
+        if not viewport.underMouse():
+            return QModelIndex()
+        return self.indexAt(viewport.mapFromGlobal(QCursor.pos()))
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
