@@ -1,11 +1,16 @@
-"""The thumbnail pipeline: disk cache keyed by file version, LIFO requests, stale results dropped."""
+"""The thumbnail pipeline: disk cache keyed by file version, LIFO requests, stale results dropped,
+loaders that keep out of the GUI thread's way."""
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from photofinder.ui import thumbnails
@@ -14,7 +19,7 @@ from photofinder.ui.thumbnails import DISK_PX, ThumbnailCache, cache_file
 
 @pytest.fixture
 def make_cache():
-    """Caches whose pixmaps are freed before the test ends (not after QApplication is gone)."""
+    """Caches stopped, and their pixmaps freed, before the test ends (not after QApplication is gone)."""
     made = []
 
     def make(folder, tile_px=128):
@@ -23,7 +28,8 @@ def make_cache():
 
     yield make
     for cache in made:
-            cache.clear()
+        cache.stop()  # no loader outlives the test
+        cache.clear()
 
 
 def write_photo(path, colour, size=(1600, 1200)):
@@ -134,3 +140,48 @@ def test_offline_photo_keeps_the_thumbnail_of_its_indexed_version(qtbot, tmp_pat
     cache.retry_below(str(drive))  # ...and the real one once the drive is back
     image = shown(unseen)
     assert image.pixelColor(image.width() // 2, image.height() // 2).red() > 200
+
+
+def test_results_reach_the_gui_thread_in_batches(qtbot, tmp_path, make_cache, monkeypatch):
+    """Each call into the GUI thread must win the GIL back from busy workers: one per batch."""
+    monkeypatch.setattr(thumbnails, "disk_thumbnail", lambda *args: QImage(8, 8, QImage.Format.Format_RGB32))
+    cache = make_cache(tmp_path)
+    wake_ups = []
+    cache._results.arrived.connect(lambda: wake_ups.append(1), Qt.ConnectionType.DirectConnection)
+    paths = [f"/p{n}.jpg" for n in range(20)]
+    for path in paths:
+        cache.pixmap(path)
+    deadline = time.monotonic() + 10
+    while len(cache._finished) < len(paths) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the GUI thread is busy: loaders finish them all meanwhile
+    qtbot.waitUntil(lambda: len(cache._pixmaps) == len(paths))
+    assert len(wake_ups) == 1
+
+
+def test_loaders_never_scale_with_qimage_scaled(qtbot, tmp_path, make_cache, monkeypatch):
+    """QImage.scaled holds the GIL while it works: two loaders left the GUI thread 1%."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("QImage.scaled on a loader")
+
+    monkeypatch.setattr(QImage, "scaled", forbidden)
+    photo = write_photo(tmp_path / "photo.jpg", "green")
+    cache = make_cache(tmp_path / "cache")
+    made = load(qtbot, cache, photo)  # made from the photo, then read from the disk cache
+    cache.clear()
+    cached = load(qtbot, cache, photo)
+    assert made.width() == cached.width() == 160
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_loaders_run_below_the_windows_priority(qtbot, tmp_path, make_cache, monkeypatch):
+    niceness = []
+
+    def fake(*args):
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return QImage(8, 8, QImage.Format.Format_RGB32)
+
+    monkeypatch.setattr(thumbnails, "disk_thumbnail", fake)
+    cache = make_cache(tmp_path)
+    load(qtbot, cache, "/p.jpg")
+    assert niceness[0] >= thumbnails.LOADER_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < thumbnails.LOADER_NICENESS
