@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -96,3 +97,29 @@ def test_offline_folders_are_marked_without_a_reset(qtmodeltester):
     qtmodeltester.check(model)
     model.set_offline_folders(frozenset())
     assert [model.index(r).data(OfflineRole) for r in range(2)] == [None, None]
+
+
+def test_listing_equal_to_the_rows_shown_costs_the_gui_thread_nothing():
+    """The worker that read it compared it with the rows; sync only swaps the records in."""
+    model = LibraryModel()
+    model.set_photos([photo(n) for n in range(50)])
+    changes = []
+    for signal in (model.rowsInserted, model.rowsRemoved, model.layoutChanged, model.modelReset):
+        signal.connect(lambda *args: changes.append(args))
+    fresher = [replace(photo(n), size=1) for n in range(50)]
+    listing = LibraryListing.of(fresher, model.shown())
+    assert listing.same_rows_as is not None
+    model.sync(listing)
+    assert not changes
+    assert model.photos is listing.photos and model.photo_at(0).size == 1
+    assert model.row_of(photo(7).path) == 42
+
+
+def test_listing_read_before_a_change_is_synced_in_full():
+    model = LibraryModel()
+    model.set_photos([photo(n) for n in range(10)])
+    listing = LibraryListing.of([photo(n) for n in range(10)], model.shown())
+    model.upsert([photo(99)])  # a commit landed while the worker was reading
+    model.sync(listing)
+    assert paths(model) == [photo(n).path for n in reversed(range(10))]
+    assert model.row_of(photo(99).path) is None

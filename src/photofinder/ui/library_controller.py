@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.errors import PhotofinderError
-from photofinder.ui.photo_model import LibraryListing, LibraryModel, count_below
+from photofinder.ui.photo_model import LibraryListing, LibraryModel, ShownPhotos, count_below
 from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui")
@@ -68,14 +68,14 @@ class LibraryController(QObject):
             self._read_again = True
             return
         self._reading = True
-        worker = Worker(self._read)
+        worker = Worker(self._read, self.model.shown())
         worker.returned.connect(self._on_read)
         worker.errored.connect(self._on_read_failed)
         worker.start()
 
-    def _read(self):
+    def _read(self, shown: ShownPhotos):
         started = time.perf_counter()
-        listing = LibraryListing.of(self._library.photos())
+        listing = LibraryListing.of(self._library.photos(), shown)
         return listing, time.perf_counter() - started
 
     def _on_read(self, result) -> None:
