@@ -131,6 +131,7 @@ def test_ctrl_wheel_zooms_and_columns_fill_the_width(qtbot):
 def test_thumbnails_load_only_for_tiles_on_screen(qtbot, indexed_window):
     window = indexed_window
     cache = window.thumbnails
+    qtbot.waitUntil(lambda: cache._pool.activeThreadCount() == 0)  # none writing into the folder
     shutil.rmtree(cache.cache_dir)  # indexing wrote them all; see what the grid makes alone
     cache.clear()
     window.content.library_grid.viewport().update()
