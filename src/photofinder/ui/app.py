@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QSocketNotifier, QUrl
 from PySide6.QtWidgets import QApplication
 
 from photofinder.ui.crash import install_exception_hooks
+from photofinder.ui.interpreter import tune_for_gui
 from photofinder.ui.logs import install_qt_message_handler, setup_logging
 from photofinder.ui.messages import Messages
 from photofinder.ui.resources import app_icon
@@ -29,6 +30,7 @@ log = logging.getLogger("photofinder.ui")
 def run_app(argv: Sequence[str] | None = None) -> int:
     """Open the window; ``argv`` may name images (a similar search) or folders (added)."""
     started = time.perf_counter()
+    tune_for_gui()
     from photofinder.config import Paths
 
     paths = Paths.from_environment()

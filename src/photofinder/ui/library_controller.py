@@ -14,6 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.errors import PhotofinderError
+from photofinder.ui.interpreter import freeze_long_lived
 from photofinder.ui.photo_model import LibraryListing, LibraryModel, ShownPhotos, count_below
 from photofinder.ui.workers import Worker
 
@@ -88,6 +89,7 @@ class LibraryController(QObject):
             self.is_loaded = True
             log.info("library read: %d photos in %.0f ms", len(listing.photos), seconds * 1000)
             self.loaded.emit()
+        freeze_long_lived()  # the listing lives until the next read
         self.update_counts()
         if self._read_again:
             self._read_again = False

@@ -24,6 +24,7 @@ from photofinder.ui.crash import ErrorDialog
 from photofinder.ui.folders_panel import FolderPanel
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 from photofinder.ui.indexing import IndexController, IndexState
+from photofinder.ui.interpreter import freeze_long_lived, unfreeze_for_exit
 from photofinder.ui.issues import IssuesDock
 from photofinder.ui.library_controller import LibraryController
 from photofinder.ui.model_dialog import ModelDownloadUi
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.search.images_changed.connect(self._on_query_images)
         self.thumbnails.errored.connect(messages.error)
         self.library_ctl.loaded.connect(self._on_library_loaded)
+        self.loader.ready.connect(freeze_long_lived)  # the model and the vectors stay
         self.library_ctl.folders_changed.connect(self._on_folders_changed)
         self.library_ctl.folder_removed.connect(self._on_folder_removed)
         self.indexer.state_changed.connect(self._on_index_state)
@@ -213,6 +215,7 @@ class MainWindow(QMainWindow):
         self._save_state()
         if not thread_pool().waitForDone(SHUTDOWN_WAIT_MS):
             log.warning("background work still running after %d s", SHUTDOWN_WAIT_MS // 1000)
+        unfreeze_for_exit()
 
     def _restore_geometry(self) -> None:
         settings = self._window_settings
