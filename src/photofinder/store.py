@@ -5,6 +5,12 @@ swap, so a process killed mid-write leaves the previous version intact: the
 next run sees either all of a batch or none of it. Rows are keyed on path.
 Searches run on a copy of the vectors in memory (``vector_index``), filled on
 the first search and kept in step with every write made here.
+
+Paths and fingerprints have B-tree indexes, so a commit or a lookup reads a
+few pages rather than a column of the whole library. Every MAINTAIN_EVERY
+versions the table is optimised: small fragments merged, new rows brought into
+those indexes, and the files of superseded versions deleted (LanceDB keeps them
+for 7 days by default, which doubled the table after each compaction).
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +47,13 @@ METADATA_FIELDS = (
     pa.field("model_id", pa.string()),
 )
 METADATA_COLUMNS = tuple(field.name for field in METADATA_FIELDS)
+LOOKUP_COLUMNS = ("path", "fingerprint")  # B-tree indexed
+MAINTAIN_EVERY = 32  # table versions between optimisations (~1 s at 1M rows)
+# Versions older than this are deleted by an optimisation: all but the newest, in effect.
+# Not 0, for which LanceDB warns about readers of older versions: ours wait (_ScanGuard),
+# and one process writes an index folder at a time.
+KEEP_VERSIONS_FOR = timedelta(milliseconds=1)
+SQL_LIST_MAX = 500  # values in one IN (...) list
 
 
 def photo_schema(dimension: int) -> pa.Schema:
@@ -90,15 +104,11 @@ def sql_prefix(folder: str) -> str:
     return f"(path = {sql_string(folder)} OR path LIKE {sql_string(escaped + '%')} ESCAPE '\\')"
 
 
-def is_below(path: str, roots: set[str]) -> bool:
-    """Whether ``path`` is one of ``roots`` or inside one of them."""
-    while True:
-        if path in roots:
-            return True
-        parent = path.rsplit("/", 1)[0]
-        if not parent or parent == path:
-            return False
-        path = parent
+def sql_in(column: str, values: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
+    """``column IN (...)`` filters over ``values``, SQL_LIST_MAX at a time, with their values."""
+    for start in range(0, len(values), SQL_LIST_MAX):
+        chunk = values[start:start + SQL_LIST_MAX]
+        yield chunk, f"{column} IN (" + ",".join(sql_string(v) for v in chunk) + ")"
 
 
 def filter_sql(search_filter: SearchFilter | None) -> str | None:
@@ -141,8 +151,38 @@ def photos_from_arrow(table: pa.Table) -> list[Photo]:
     ]
 
 
+class _ScanGuard:
+    """Table reads run side by side; deleting old versions' files waits until none runs,
+    since a read may still be going through the version it started on."""
+
+    def __init__(self):
+        self._idle = threading.Condition()
+        self._reads = 0
+
+    @contextmanager
+    def read(self):
+        with self._idle:
+            self._reads += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._reads -= 1
+                self._idle.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._idle:
+            self._idle.wait_for(lambda: self._reads == 0)
+            yield
+
+
 class PhotoStore:
-    """Owns the photo table of one model. Writes are serialised by a lock."""
+    """Owns the photo table of one model. Writes are serialised by a lock.
+
+    One process should write an index folder at a time: optimising deletes the files of
+    older versions, which another process may still have open.
+    """
 
     def __init__(self, index_dir: Path, model_id: str, dimension: int):
         import lancedb  # heavy: imported when the index is first opened
@@ -150,11 +190,14 @@ class PhotoStore:
         self.model_id = model_id
         self.dimension = dimension
         self._write_lock = threading.Lock()
+        self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
             migrate_index_folder(index_dir)
-            self._db = lancedb.connect(str(index_dir))
+            # Each read starts on the newest version (~0.01 ms): one whose files an
+            # optimisation deleted is never read again.
+            self._db = lancedb.connect(str(index_dir), read_consistency_interval=timedelta(0))
             self._table = self._open_or_create(table_name_for(model_id), dimension)
         except OSError as exc:
             raise StoreError(f"cannot open the index in {index_dir}: {exc.strerror or exc}") from exc
@@ -163,14 +206,18 @@ class PhotoStore:
             raise StoreError(
                 f"index table for {model_id} holds {stored_dim}-d vectors, the model makes {dimension}-d"
             )
+        # Optimising leaves one version, so the oldest one left is the last optimisation.
+        self._optimized_version = min(v["version"] for v in self._table.list_versions())
 
     def _open_or_create(self, name: str, dimension: int):
         if name in self._db.list_tables().tables:
             return self._db.open_table(name)
         try:
-            return self._db.create_table(name, schema=photo_schema(dimension))
+            table = self._db.create_table(name, schema=photo_schema(dimension))
         except ValueError:  # another process created it a moment ago
             return self._db.open_table(name)
+        _index_lookup_columns(table)
+        return table
 
     # --- writing -------------------------------------------------------------
 
@@ -179,26 +226,30 @@ class PhotoStore:
         if not photos:
             return
         data = self._to_arrow(photos, vectors)
+        paths = data.column("path").to_pylist()
         with self._write_lock, self._translate_errors("write to"):
-            (self._table.merge_insert("path")
-             .when_matched_update_all()
-             .when_not_matched_insert_all()
-             .execute(data))
+            replaced = set(self._matching("path", paths))
+            if replaced:  # edited photos: matched by path and replaced in the same commit
+                (self._table.merge_insert("path")
+                 .when_matched_update_all()
+                 .when_not_matched_insert_all()
+                 .execute(data))
+            else:  # new photos only: nothing to match, so no join against the table
+                self._table.add(data)
             if self._in_memory is not None:
-                self._in_memory.remove_paths(data.column("path").to_pylist())
+                self._in_memory.remove_paths(sorted(replaced))
                 self._in_memory.append(data)
+            self._maintain_if_due()
 
     def delete_paths(self, paths: Iterable[str]) -> int:
-        paths = list(paths)
         removed = 0
-        for start in range(0, len(paths), 500):
-            chunk = paths[start:start + 500]
-            where = "path IN (" + ",".join(sql_string(p) for p in chunk) + ")"
+        for chunk, where in sql_in("path", list(paths)):
             with self._write_lock, self._translate_errors("delete from"):
                 removed += self._table.count_rows(where)
                 self._table.delete(where)
                 if self._in_memory is not None:
-                    self._in_memory.remove_paths(chunk)
+                    self._in_memory.remove_paths(list(chunk))
+                self._maintain_if_due()
         return removed
 
     def delete_below(self, folder: str) -> int:
@@ -209,68 +260,100 @@ class PhotoStore:
                 self._table.delete(where)
                 if self._in_memory is not None:
                     self._in_memory.remove_below(folder)
+                self._maintain_if_due()
         return removed
 
     def drop(self) -> None:
         """Delete this model's table (after the library moved to another model)."""
-        with self._write_lock, self._translate_errors("drop"):
+        with self._write_lock, self._translate_errors("drop"), self._scans.exclusive():
             self._db.drop_table(self._table.name)
 
     def optimize(self) -> None:
         """Fold small fragments together after an import (faster scans, fewer files)."""
         with self._write_lock, self._translate_errors("optimise"):
-            self._table.optimize()
+            self._optimize()
+
+    def _maintain_if_due(self) -> None:
+        """Keeps a long run's small fragments, unindexed rows and old versions bounded.
+        The write before it is committed whatever happens here: a failure is only logged."""
+        if self._table.version - self._optimized_version < MAINTAIN_EVERY:
+            return
+        try:
+            self._optimize()
+        except (OSError, RuntimeError) as exc:
+            log.warning("index upkeep failed, tried again in %d writes: %s", MAINTAIN_EVERY, exc)
+            self._optimized_version = self._table.version
+
+    def _optimize(self) -> None:
+        """Compact, bring new rows into the indexes and delete every older version's files
+        (caller holds the write lock). Crash-safe: the latest version is never touched."""
+        with self._scans.exclusive():
+            _index_lookup_columns(self._table)  # tables written before the indexes existed
+            self._table.optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+        self._optimized_version = self._table.version
 
     # --- reading -------------------------------------------------------------
 
     def count(self, search_filter: SearchFilter | None = None) -> int:
-        return self._table.count_rows(filter_sql(search_filter))
+        with self._scans.read():
+            return self._table.count_rows(filter_sql(search_filter))
 
     def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
         query = self._table.search().select(list(METADATA_COLUMNS))
         where = filter_sql(search_filter)
         if where:
             query = query.where(where)
-        return photos_from_arrow(query.limit(None).to_arrow())
+        with self._scans.read():
+            table = query.limit(None).to_arrow()
+        return photos_from_arrow(table)
 
     def stats_by_path(self, roots: Sequence[str]) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) for rows at or below ``roots``: all an unchanged-file
-        check needs. Many roots (a burst of file events) are filtered here, not in SQL."""
-        if not roots:
-            return {}
-        query = self._table.search().select(["path", "size", "mtime_ns"])
-        if len(roots) <= 32:
-            query = query.where(filter_sql(SearchFilter(folders=tuple(roots))))
-        table = query.limit(None).to_arrow()
-        stats = dict(zip(python_list(table.column("path")),
-                         zip(python_list(table.column("size")), python_list(table.column("mtime_ns")))))
-        if len(roots) > 32:
-            wanted = {r.rstrip("/") for r in roots}
-            stats = {p: s for p, s in stats.items() if is_below(p, wanted)}
+        check needs. Each query covers 32 roots, each an index range."""
+        stats: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(roots), 32):
+            where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])))
+            with self._scans.read():
+                table = (self._table.search().select(["path", "size", "mtime_ns"]).where(where)
+                         .limit(None).to_arrow())
+            stats.update(zip(python_list(table.column("path")),
+                             zip(python_list(table.column("size")),
+                                 python_list(table.column("mtime_ns")))))
         return stats
 
     def fingerprints(self) -> list[str]:
-        table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
+        with self._scans.read():
+            table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
         return python_list(table.column("fingerprint"))
+
+    def known_fingerprints(self, fingerprints: Iterable[str]) -> set[str]:
+        """Which of these fingerprints the table holds: an index lookup, not a column read."""
+        return set(self._matching("fingerprint", fingerprints))
 
     def rows_by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, tuple[Photo, np.ndarray]]:
         """Stored rows of files with these fingerprints: moved or copied photos reuse them."""
         found: dict[str, tuple[Photo, np.ndarray]] = {}
-        unique = sorted(set(fingerprints))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
-            where = "fingerprint IN (" + ",".join(sql_string(f) for f in chunk) + ")"
-            table = (self._table.search().select([*METADATA_COLUMNS, "vector"]).where(where)
-                     .limit(None).to_arrow())
+        for _, where in sql_in("fingerprint", sorted(set(fingerprints))):
+            with self._scans.read():
+                table = (self._table.search().select([*METADATA_COLUMNS, "vector"]).where(where)
+                         .limit(None).to_arrow())
             vectors = _vectors_of(table)
             for photo, vector in zip(photos_from_arrow(table), vectors):
                 found[photo.fingerprint] = (photo, vector)
         return found
 
     def vector_of(self, path: str) -> np.ndarray | None:
-        table = (self._table.search().select(["vector"]).where(f"path = {sql_string(path)}")
-                 .limit(1).to_arrow())
+        with self._scans.read():
+            table = (self._table.search().select(["vector"]).where(f"path = {sql_string(path)}")
+                     .limit(1).to_arrow())
         return _vectors_of(table)[0] if table.num_rows else None
+
+    def _matching(self, column: str, values: Iterable[str]) -> Iterator[str]:
+        """The values of ``values`` found in ``column``."""
+        for _, where in sql_in(column, sorted(set(values))):
+            with self._scans.read():
+                table = self._table.search().select([column]).where(where).limit(None).to_arrow()
+            yield from table.column(column).to_pylist()
 
     def search(self, vector: np.ndarray, k: int,
                search_filter: SearchFilter | None = None) -> list[SearchHit]:
@@ -302,7 +385,8 @@ class PhotoStore:
         root = Path(self._table.uri.removeprefix("file://")) if hasattr(self._table, "uri") else None
         if root is None or not root.exists():
             return 0
-        return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+        with self._scans.read():  # no files deleted under the walk
+            return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
 
     # --- helpers -------------------------------------------------------------
 
@@ -345,6 +429,16 @@ class PhotoStore:
                 reason = os.strerror(code) if code else text.splitlines()[0][:200]
                 raise StoreError(f"cannot {self.verb} the index: {reason}") from exc
             return False
+
+
+def _index_lookup_columns(table) -> None:
+    """B-tree indexes on LOOKUP_COLUMNS where missing (tables made before they existed)."""
+    from lancedb.index import BTree
+
+    indexed = {column for index in table.list_indices() for column in index.columns}
+    for column in LOOKUP_COLUMNS:
+        if column not in indexed:
+            table.create_index(column, config=BTree())
 
 
 def _os_error_code(text: str) -> int | None:
