@@ -19,7 +19,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -38,6 +38,7 @@ log = logging.getLogger("photofinder.scan")
 
 COMMIT_ROWS = 256  # rows per commit: LanceDB pays per write, so batch them
 COMMIT_SECONDS = 5.0  # ...but never hold finished work longer than this
+LOOKUP_ROWS = 256  # files fingerprinted, then looked up in the index, at a time
 PROGRESS_INTERVAL = 0.1
 
 
@@ -132,7 +133,6 @@ class _Run:
         self.cancel = cancel
         self.on_commit = on_commit
         self.report = report
-        self.known_fingerprints: set[str] = set()
         self.fresh: dict[str, tuple[Photo, np.ndarray]] = {}  # staged this run, maybe uncommitted
         self.batch = _Batch()
         self.pending_embed: list[_Prepared] = []
@@ -148,35 +148,69 @@ class _Run:
     def execute(self) -> tuple[list[str], list[str]]:
         if not self.todo:
             return [], []
-        self.known_fingerprints = set(self.store.fingerprints())
         self.embedder.load()
         min_side = self.embedder.input_size
         lookahead = self.embedder.batch_size * 3
         with ThreadPoolExecutor(self.indexer.workers, thread_name_prefix="pf-decode") as pool:
-            futures: deque[tuple[FileStat, Future]] = deque()
-            queue = iter(self.todo)
-            for stat in queue:
-                futures.append((stat, pool.submit(self._prepare, stat, min_side)))
-                if len(futures) >= lookahead:
-                    self._consume(*futures.popleft())
+            decoding: deque[tuple[FileStat, Future]] = deque()
+            files = self._fingerprinted(pool)
+            for stat, fp, known in files:
+                decoding.append((stat, pool.submit(self._prepare, stat, fp, known, min_side)))
+                if len(decoding) >= lookahead:
+                    self._consume(*decoding.popleft())
                 if self.cancel.is_set():
                     break
-            while futures and not self.cancel.is_set():
-                self._consume(*futures.popleft())
-            for _, future in futures:
+            files.close()
+            while decoding and not self.cancel.is_set():
+                self._consume(*decoding.popleft())
+            for _, future in decoding:
                 future.cancel()
         self._flush(force=True)
         self._report_progress("", final=True)
         return self.added, self.updated
 
-    def _prepare(self, stat: FileStat, min_side: int) -> _Prepared | FileProblem:
-        """Runs in a pool thread: cheap fingerprint first, decode only if it is new."""
+    def _fingerprinted(self, pool: ThreadPoolExecutor
+                       ) -> Iterator[tuple[FileStat, str | FileProblem, bool]]:
+        """(stat, fingerprint or problem, whether a stored or staged photo has it) for each
+        file. One index lookup per LOOKUP_ROWS files, so a run costs in proportion to its
+        files; the pool hashes the next ones while these decode."""
+        chunks = [self.todo[i:i + LOOKUP_ROWS] for i in range(0, len(self.todo), LOOKUP_ROWS)]
+        hashing = self._fingerprint_all(pool, chunks[0])
+        try:
+            for following in [*chunks[1:], []]:
+                hashed, hashing = hashing, self._fingerprint_all(pool, following)
+                results = [(stat, future.result()) for stat, future in hashed]
+                stored = self.store.known_fingerprints(
+                    fp for _, fp in results if isinstance(fp, str) and fp not in self.fresh)
+                for stat, fp in results:
+                    yield stat, fp, isinstance(fp, str) and (fp in stored or fp in self.fresh)
+        finally:  # cancelled: hash no more
+            for _, future in hashing:
+                future.cancel()
+
+    def _fingerprint_all(self, pool: ThreadPoolExecutor,
+                         stats: list[FileStat]) -> list[tuple[FileStat, Future]]:
+        return [(stat, pool.submit(self._fingerprint, stat)) for stat in stats]
+
+    def _fingerprint(self, stat: FileStat) -> str | FileProblem:
+        """Runs in a pool thread."""
         if self.cancel.is_set():
             return FileProblem(stat.path, "cancelled")
         try:
-            fp = fingerprint(stat.path, stat.size)
-            if fp in self.known_fingerprints:
-                return _Prepared(stat, fp)
+            return fingerprint(stat.path, stat.size)
+        except ImageError as exc:
+            return FileProblem(stat.path, str(exc))
+
+    def _prepare(self, stat: FileStat, fp: str | FileProblem, known: bool,
+                 min_side: int) -> _Prepared | FileProblem:
+        """Runs in a pool thread: decodes a photo the index has no vector for."""
+        if isinstance(fp, FileProblem):
+            return fp
+        if known:
+            return _Prepared(stat, fp)
+        if self.cancel.is_set():
+            return FileProblem(stat.path, "cancelled")
+        try:
             thumbnail_file = self._missing_thumbnail(stat)
             loaded = load_image(stat.path, min_side, DISK_PX if thumbnail_file else 0)
             tensor = self.embedder.preprocess(loaded.image)
@@ -270,7 +304,6 @@ class _Run:
         self.batch.photos.append(photo)
         self.batch.vectors.append(vector)
         self.fresh[item.fingerprint] = (photo, vector)
-        self.known_fingerprints.add(item.fingerprint)
         (self.batch.updated if path in self.stored else self.batch.added).append(path)
 
     def _flush(self, force: bool = False) -> None:
