@@ -129,3 +129,19 @@ def test_partitioned_index_handles_removals_and_narrow_filters(small_partitions)
     # One folder holds 10 rows, spread over many partitions: a probe alone finds too few.
     found = numbers(index.search(vectors[0], 10, SearchFilter(folders=("/lib/f7",)))[0])
     assert sorted(found) == list(range(7, 4000, 400))
+
+
+def test_a_bulk_load_partitions_once_at_the_end(small_partitions, monkeypatch):
+    runs = []
+    partition = VectorIndex.partition
+    monkeypatch.setattr(VectorIndex, "partition", lambda self: (runs.append(self._count), partition(self)))
+    vectors = clustered(6000)
+    index = new_index()
+    for start in range(0, 6000, 1000):  # past the threshold at 2000, 4000 and 6000 rows
+        index.append(rows(start, vectors[start:start + 1000]), partition=False)
+    assert runs == [] and not index.partitioned
+    index.partition_in_background_if_due()
+    deadline = time.monotonic() + 30
+    while not index.partitioned and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runs == [6000] and index.partitioned

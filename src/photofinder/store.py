@@ -377,8 +377,9 @@ class PhotoStore:
         index = VectorIndex(self.dimension, pa.schema(METADATA_FIELDS))
         with self._translate_errors("read"):
             for batch in self._table.search().select(columns).limit(None).to_batches(20_000):
-                index.append(pa.Table.from_batches([batch]))
+                index.append(pa.Table.from_batches([batch]), partition=False)
         return_freed_memory()  # the read's buffers
+        index.partition_in_background_if_due()
         return index
 
     def disk_bytes(self) -> int:

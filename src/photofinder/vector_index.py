@@ -98,9 +98,11 @@ class VectorIndex:
 
     # --- keeping in step with the table ----------------------------------------------
 
-    def append(self, rows: pa.Table) -> None:
+    def append(self, rows: pa.Table, partition: bool = True) -> None:
         """Add rows (metadata columns plus ``vector``); rows of the same paths must have been
-        removed first (``remove_paths``), as the store's upsert does."""
+        removed first (``remove_paths``), as the store's upsert does. A bulk load passes
+        ``partition=False`` and partitions once at the end: partitioning at 500k rows and
+        again at 1M would waste tens of seconds of CPU at launch."""
         if rows.num_rows == 0:
             return
         vectors = _vectors_of(rows, self.dtype)
@@ -123,7 +125,8 @@ class VectorIndex:
             self._has_date = np.concatenate([self._has_date, has_date])
             self._count = end
             self._changed(rows.num_rows)
-        self._partition_in_background_if_due()
+        if partition:
+            self.partition_in_background_if_due()
 
     def remove_paths(self, paths: list[str]) -> None:
         if paths:
@@ -145,7 +148,7 @@ class VectorIndex:
             self._changed(removed)
             if self._partitions is None and self._dead > 0.2 * self._count:
                 self._compact()
-        self._partition_in_background_if_due()
+        self.partition_in_background_if_due()
 
     # --- searching -----------------------------------------------------------------
 
@@ -220,7 +223,7 @@ class VectorIndex:
 
     # --- partitions ------------------------------------------------------------------
 
-    def _partition_in_background_if_due(self) -> None:
+    def partition_in_background_if_due(self) -> None:
         with self._lock:
             live = self._count - self._dead
             due = live >= PARTITION_MIN_ROWS and (
@@ -258,7 +261,7 @@ class VectorIndex:
             self._changed_since_partitioning -= changes_before
         log.info("partitioned %d vectors into %d in %.1f s", n, len(centroids),
                  time.perf_counter() - started)
-        self._partition_in_background_if_due()  # many rows may have come in meanwhile
+        self.partition_in_background_if_due()  # many rows may have come in meanwhile
 
     def _compact(self) -> None:
         self._reorder(torch.nonzero(self._alive[:self._count]).flatten())
