@@ -129,3 +129,12 @@ def test_the_library_is_kept_out_of_full_collections_while_the_window_is_open(in
     assert gc.get_freeze_count() >= model.rowCount()
     indexed_window.close()
     assert gc.get_freeze_count() == 0  # the last collections at exit see everything again
+
+
+def test_a_rescan_that_finds_nothing_new_does_not_re_read_the_library(qtbot, indexed_window):
+    window = indexed_window
+    reads = []
+    window.library_ctl.reload = lambda: reads.append(1)
+    with qtbot.waitSignal(window.indexer.finished, timeout=30_000) as finished:
+        window.indexer.request()
+    assert finished.args[0].is_empty and reads == []

@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.indexer.progress.connect(self.index_status.show_progress)
         self.indexer.committed.connect(self._on_committed)
         self.indexer.finished.connect(self._on_index_finished)
+        self.indexer.switched.connect(self.library_ctl.reload)  # the new model's table
         self.live.changed.connect(self._on_disk_changes)
         self.presence.returned.connect(self._on_folder_returned)
         self.presence.changed.connect(self._on_presence_changed)
@@ -300,8 +301,8 @@ class MainWindow(QMainWindow):
     def _on_index_finished(self, changes: IndexChanges) -> None:
         if not self.live.running:
             self.live.restart()  # the start-up scan is done: from now on, follow the disk
-        self.library_ctl.reload()
-        if not changes.is_empty:
+        if not changes.is_empty:  # an unchanged library needs no re-read: 100k Photos in Python
+            self.library_ctl.reload()
             self.search.refresh()
         done = len(changes.added) + len(changes.updated)
         if changes.cancelled and self.indexer.state == IndexState.PAUSED:
