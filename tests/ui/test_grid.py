@@ -4,8 +4,6 @@ thumbnails load only when seen."""
 from __future__ import annotations
 
 import shutil
-import statistics
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +16,6 @@ from photofinder.records import Photo
 from photofinder.ui.grid import GAP, PhotoGrid
 from photofinder.ui.photo_model import LibraryModel
 
-FRAME_BUDGET_MS = 50  # generous for a busy test machine; about 10 ms here
 
 
 def many_photos(count: int) -> list[Photo]:
@@ -27,25 +24,22 @@ def many_photos(count: int) -> list[Photo]:
                   3000, start + timedelta(minutes=n)) for n in range(count)]
 
 
-def test_hundred_thousand_tiles_scroll_within_a_frame(qtbot):
-    model = LibraryModel()  # no thumbnails: placeholders, the worst case for layout and paint
-    started = time.perf_counter()
-    model.set_photos(many_photos(100_000))
-    grid = PhotoGrid(160)
-    qtbot.addWidget(grid)
-    grid.setModel(model)
-    grid.resize(1100, 700)
-    grid.show()
-    qtbot.waitExposed(grid)
-    assert time.perf_counter() - started < 5
+def test_hundred_thousand_tiles_paint_at_every_scroll_position(qtbot):
+    """How fast it scrolls is measured by benchmarks/bench_app.py; here, that each position
+    of a 100,000-photo grid shows its own rows, down to the last photo."""
+    grid = shown_grid(qtbot, 100_000)
+    last = grid.model().index(99_999, 0)
+    qtbot.waitUntil(lambda: grid.visualRect(last).isValid())  # laid out in batches, meanwhile
     bar = grid.verticalScrollBar()
-    frames = []
-    for step in range(60):
+    tops = []
+    for step in range(0, 61, 10):
         bar.setValue(bar.maximum() * step // 60)
-        before = time.perf_counter()
         grid.viewport().grab()  # paints now (repaint() does not before the window is on a screen)
-        frames.append((time.perf_counter() - before) * 1000)
-    assert statistics.median(frames) < FRAME_BUDGET_MS, frames
+        top = grid.indexAt(QPoint(grid.gridSize().width() // 2, grid.gridSize().height() // 2))
+        assert top.isValid() and grid.viewport().rect().intersects(grid.visualRect(top))
+        tops.append(top.row())
+    assert tops[0] == 0 and tops == sorted(set(tops)), tops
+    assert grid.viewport().rect().intersects(grid.visualRect(last))
 
 
 class QtLoopGrid(PhotoGrid):
