@@ -23,7 +23,7 @@ def test_rescan_and_remove(qtbot, make_window, tiny_model, tmp_path, monkeypatch
     window.folders.list.setCurrentRow(0)
     window.folders.rescan_button.click()
     wait_until_indexed(window, 8)
-    assert "8 photos" in window.folders.list.item(0).text()
+    qtbot.waitUntil(lambda: "8 photos" in window.folders.list.item(0).text())  # counted in a worker
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
     window.folders.remove_button.click()

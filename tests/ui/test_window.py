@@ -138,3 +138,20 @@ def test_a_rescan_that_finds_nothing_new_does_not_re_read_the_library(qtbot, ind
     with qtbot.waitSignal(window.indexer.finished, timeout=30_000) as finished:
         window.indexer.request()
     assert finished.args[0].is_empty and reads == []
+
+
+def test_the_library_listing_waits_for_search_to_be_ready(qtbot, indexed_window):
+    """Both are Python-heavy: side by side on two cores they slowed each other several-fold."""
+    indexed_window.close()
+    from photofinder.library import Library
+    from photofinder.ui.main_window import MainWindow
+
+    window = MainWindow(Library(), indexed_window.messages)
+    qtbot.addWidget(window)
+    order = []
+    window.loader.ready.connect(lambda: order.append("search ready"))
+    window.library_ctl.loaded.connect(lambda: order.append("listing"))
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: len(order) == 2, timeout=30_000)
+    assert order == ["search ready", "listing"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QUrl
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence,
 )
@@ -48,6 +48,7 @@ from photofinder.ui.workers import thread_pool
 log = logging.getLogger("photofinder.ui")
 
 SHUTDOWN_WAIT_MS = 15_000
+LISTING_WAIT_MS = 4000  # the longest the grid waits for search to get ready first
 STATUS_MS = 8000
 
 
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         tile = min(max(library.settings.thumbnail_size, MIN_TILE), MAX_TILE)
         self.thumbnails = ThumbnailCache(library.paths.thumbnails, tile, self)
         self.loader = ModelLoader(library, messages, self)
+        self._listing_wait = QTimer(self, singleShot=True, interval=LISTING_WAIT_MS)
         self.indexer = IndexController(library, self.loader, messages, self)
         self.search = SearchController(library, self.loader, messages, self)
         self.library_ctl = LibraryController(library, LibraryModel(self.thumbnails, self), messages, self)
@@ -193,11 +195,23 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Read the library (in a worker); called once the window is on screen."""
         self.content.show_notice("Opening your library…", busy=True, back=False)
-        self.library_ctl.start()
         if self.library.folders():
             self.loader.ensure_loaded()  # in a worker: the first search then waits the least
+            # The listing builds 100k photos in Python: after search is ready, so the two
+            # do not halve each other's share of two cores (a first-ever model load may be
+            # long: then the grid goes ahead after LISTING_WAIT_MS anyway).
+            for signal in (self.loader.ready, self.loader.failed, self._listing_wait.timeout):
+                signal.connect(self._start_listing)
+            self._listing_wait.start()
+        else:
+            self.library_ctl.start()
         self.presence.start()
         self.search_box.setFocus()
+
+    def _start_listing(self) -> None:
+        self._listing_wait.stop()
+        if not self.library_ctl.is_loaded and not self.library_ctl.reading:
+            self.library_ctl.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -206,6 +220,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every timer and worker, and wait for the pool: nothing outlives the window."""
         self.setUpdatesEnabled(False)  # late signals must not repaint a window on its way out
+        self._listing_wait.stop()
         self.search.stop()
         self.indexer.stop()
         self.loader.stop()
