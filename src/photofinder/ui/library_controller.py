@@ -52,10 +52,10 @@ class LibraryController(QObject):
         return self._library.folders()
 
     def start(self) -> None:
-        """Read the library; with no folders it is empty, and the index is not even opened."""
+        """Show the folders at once; with none the library is empty and the index is not even
+        opened, else the caller starts the read (``reload``) when it suits."""
         if self._library.folders():
             self.folders_changed.emit(dict.fromkeys(self.folders()))
-            self.reload()
         else:
             self.is_loaded = True
             self.loaded.emit()

@@ -195,23 +195,24 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Read the library (in a worker); called once the window is on screen."""
         self.content.show_notice("Opening your library…", busy=True, back=False)
+        self.library_ctl.start()
         if self.library.folders():
             self.loader.ensure_loaded()  # in a worker: the first search then waits the least
             # The listing builds 100k photos in Python: after search is ready, so the two
             # do not halve each other's share of two cores (a first-ever model load may be
             # long: then the grid goes ahead after LISTING_WAIT_MS anyway).
             for signal in (self.loader.ready, self.loader.failed, self._listing_wait.timeout):
-                signal.connect(self._start_listing)
+                signal.connect(self._read_listing)
             self._listing_wait.start()
-        else:
-            self.library_ctl.start()
         self.presence.start()
         self.search_box.setFocus()
 
-    def _start_listing(self) -> None:
+    def _read_listing(self) -> None:
+        """Once, whichever comes first."""
         self._listing_wait.stop()
-        if not self.library_ctl.is_loaded and not self.library_ctl.reading:
-            self.library_ctl.start()
+        for signal in (self.loader.ready, self.loader.failed, self._listing_wait.timeout):
+            signal.disconnect(self._read_listing)
+        self.library_ctl.reload()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
