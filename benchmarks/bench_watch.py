@@ -157,9 +157,10 @@ def watched_burst(tmp: Path, weights: Path, source: Path, settle: float) -> list
 def baseline_index(tmp: Path, weights: Path, source: Path) -> tuple[float, float]:
     """Seconds for a plain Library.index() to add a copy of ``source``, and to sweep
     the rows away once the files are deleted."""
-    folder = shutil.copytree(source, tmp / "baseline")
+    # In a subfolder: an empty library folder is taken for an unmounted drive, photos kept.
+    folder = shutil.copytree(source, tmp / "baseline" / "photos")
     library = new_library(tmp / "home-baseline", weights)
-    library.add_folder(folder)
+    library.add_folder(folder.parent)
     add = timed_index(library)
     for photo in folder.iterdir():
         photo.unlink()
@@ -185,6 +186,11 @@ def assert_moved(before: dict, after: dict, new: Path) -> None:
         assert (moved_vector == vector).all()
 
 
+def all_rows(store) -> dict:
+    """fingerprint -> (photo, vector) of every stored photo."""
+    return store.rows_by_fingerprint([p.fingerprint for p in store.photos()])
+
+
 def move(tmp: Path, weights: Path, count: int, settle: float) -> Step:
     """Index ``count`` photos (the baseline: from scratch), then rename their folder."""
     root = tmp / "moves"
@@ -194,7 +200,7 @@ def move(tmp: Path, weights: Path, count: int, settle: float) -> Step:
     library.add_folder(root)
     scratch = timed_index(library)
     store = library.store
-    before = store.rows_by_fingerprint(store.fingerprints())
+    before = all_rows(store)
     assert len(before) == count
     embedded = count_embedded(library)
     watcher = FolderWatcher(library, settle_seconds=settle)
@@ -209,7 +215,7 @@ def move(tmp: Path, weights: Path, count: int, settle: float) -> Step:
     finally:
         watcher.stop()
     assert store.count() == count and embedded[0] == 0, f"{embedded[0]} photos re-embedded"
-    assert_moved(before, store.rows_by_fingerprint(store.fingerprints()), new)
+    assert_moved(before, all_rows(store), new)
     return Step("move", count, on_disk, events.count, events.last - started, right, scratch)
 
 

@@ -321,11 +321,6 @@ class PhotoStore:
                                  python_list(table.column("mtime_ns")))))
         return stats
 
-    def fingerprints(self) -> list[str]:
-        with self._scans.read():
-            table = self._table.search().select(["fingerprint"]).limit(None).to_arrow()
-        return python_list(table.column("fingerprint"))
-
     def known_fingerprints(self, fingerprints: Iterable[str]) -> set[str]:
         """Which of these fingerprints the table holds: an index lookup, not a column read."""
         return set(self._matching("fingerprint", fingerprints))
