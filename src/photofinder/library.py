@@ -133,11 +133,11 @@ class Library:
               cancel: threading.Event | None = None,
               on_commit: Callable[[IndexChanges], None] | None = None,
               on_problem: Callable[[FileProblem], None] | None = None,
-              forget_missing: bool = False) -> IndexChanges:
+              forget_missing: bool = False, survey_in_child: bool = False) -> IndexChanges:
         """Index the given folders or files (default: all library folders)."""
         roots = roots if roots is not None else self.folders()
         changes = self._indexer(self.store, self.embedder).run(
-            roots, progress, cancel, on_commit, on_problem, forget_missing)
+            roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
         return changes

@@ -307,19 +307,18 @@ class PhotoStore:
             table = query.limit(None).to_arrow()
         return photos_from_arrow(table)
 
-    def stats_by_path(self, roots: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """path -> (size, mtime_ns) for rows at or below ``roots``: all an unchanged-file
-        check needs. Each query covers 32 roots, each an index range."""
-        stats: dict[str, tuple[int, int]] = {}
+    def file_stats(self, roots: Sequence[str]) -> pa.Table:
+        """path, size and mtime_ns of the rows at or below ``roots``: all an unchanged-file
+        check needs, as Arrow (no Python objects). Each query covers 32 roots, each an
+        index range."""
+        columns = ["path", "size", "mtime_ns"]
+        tables = [photo_schema(self.dimension).empty_table().select(columns)]
         for start in range(0, len(roots), 32):
             where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])))
             with self._scans.read():
-                table = (self._table.search().select(["path", "size", "mtime_ns"]).where(where)
-                         .limit(None).to_arrow())
-            stats.update(zip(python_list(table.column("path")),
-                             zip(python_list(table.column("size")),
-                                 python_list(table.column("mtime_ns")))))
-        return stats
+                tables.append(self._table.search().select(columns).where(where)
+                              .limit(None).to_arrow())
+        return pa.concat_tables(tables)
 
     def known_fingerprints(self, fingerprints: Iterable[str]) -> set[str]:
         """Which of these fingerprints the table holds: an index lookup, not a column read."""

@@ -28,7 +28,7 @@ from photofinder.embedder import Embedder
 from photofinder.errors import ImageError
 from photofinder.indexing.fingerprint import fingerprint
 from photofinder.indexing.images import load_image
-from photofinder.indexing.scanner import scan
+from photofinder.indexing.survey import survey, survey_in_child_process
 from photofinder.config import absolute_path
 from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Photo
 from photofinder.store import PhotoStore
@@ -40,6 +40,7 @@ COMMIT_ROWS = 256  # rows per commit: LanceDB pays per write, so batch them
 COMMIT_SECONDS = 5.0  # ...but never hold finished work longer than this
 LOOKUP_ROWS = 256  # files fingerprinted, then looked up in the index, at a time
 PROGRESS_INTERVAL = 0.1
+CHILD_SURVEY_ROWS = 10_000  # indexed photos from which a child process pays for its start
 
 
 @dataclass
@@ -79,9 +80,11 @@ class Indexer:
             cancel: threading.Event | None = None,
             on_commit: Callable[[IndexChanges], None] | None = None,
             on_problem: Callable[[FileProblem], None] | None = None,
-            forget_missing: bool = False) -> IndexChanges:
+            forget_missing: bool = False, survey_in_child: bool = False) -> IndexChanges:
         """Index ``roots`` (folders or files). A missing root keeps its photos (an unplugged
-        drive) unless ``forget_missing``: the watcher saw it deleted."""
+        drive) unless ``forget_missing``: the watcher saw it deleted. ``survey_in_child``
+        compares many indexed photos with the disk in a child process: a GUI's thread
+        keeps the GIL."""
         cancel = cancel or threading.Event()
         problems: list[FileProblem] = []
 
@@ -101,16 +104,18 @@ class Indexer:
                 online.remove(root)
                 report(FileProblem(root, "folder is empty (an unmounted drive or share?); "
                                          "its photos are kept"))
-        on_disk = {s.path: s for s in scan(online, self.excluded, on_problem=report)}
-        stored = self.store.stats_by_path(roots if forget_missing else online)
-        todo = [s for p, s in on_disk.items() if stored.get(p) != (s.size, s.mtime_ns)]
-        run = _Run(self, todo, stored, progress, cancel, on_commit, report)
+        stats = self.store.file_stats(roots if forget_missing else online)
+        found = None
+        if survey_in_child and stats.num_rows >= CHILD_SURVEY_ROWS:
+            found = survey_in_child_process(online, self.excluded, stats, report, cancel)
+        found = found or survey(online, self.excluded, stats, report)
+        run = _Run(self, found.todo, found.indexed, progress, cancel, on_commit, report)
         added, updated = run.execute()
         run.report_thumbnail_error()
         removed: list[str] = []
         if not cancel.is_set():
-            unreadable = {p.path for p in problems if p.path in stored}
-            removed = [p for p in stored if p not in on_disk or p in unreadable]
+            unreadable = [p.path for p in problems if p.path in found.indexed]
+            removed = list(dict.fromkeys(found.vanished + unreadable))
             if removed:
                 self.store.delete_paths(removed)
                 if on_commit:
@@ -122,13 +127,13 @@ class Indexer:
 class _Run:
     """The pipeline of one run: fingerprint+decode in a pool, embed and commit here."""
 
-    def __init__(self, indexer: Indexer, todo: list[FileStat], stored: dict, progress, cancel,
+    def __init__(self, indexer: Indexer, todo: list[FileStat], indexed: set[str], progress, cancel,
                  on_commit, report):
         self.indexer = indexer
         self.store = indexer.store
         self.embedder = indexer.embedder
         self.todo = todo
-        self.stored = stored
+        self.indexed = indexed
         self.progress = progress
         self.cancel = cancel
         self.on_commit = on_commit
@@ -304,7 +309,7 @@ class _Run:
         self.batch.photos.append(photo)
         self.batch.vectors.append(vector)
         self.fresh[item.fingerprint] = (photo, vector)
-        (self.batch.updated if path in self.stored else self.batch.added).append(path)
+        (self.batch.updated if path in self.indexed else self.batch.added).append(path)
 
     def _flush(self, force: bool = False) -> None:
         if force:

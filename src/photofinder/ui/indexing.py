@@ -178,9 +178,11 @@ class IndexController(QObject):
         self._after_run()
 
     def _run(self, roots: list[str] | None, cancel: threading.Event) -> IndexChanges:
-        """The indexing thread: callbacks become signals."""
+        """The indexing thread: callbacks become signals. A big library is compared with
+        the disk in a child process, so the window's thread keeps the GIL."""
         return self._library.index(roots, progress=self.progress.emit, cancel=cancel,
-                                   on_commit=self._on_commit, on_problem=self._messages.problem)
+                                   on_commit=self._on_commit, on_problem=self._messages.problem,
+                                   survey_in_child=True)
 
     def _on_commit(self, changes: IndexChanges) -> None:
         self.committed.emit(list(changes.photos), list(changes.removed))
