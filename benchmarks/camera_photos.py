@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from camera_exif import exif_block, preview_jpeg  # noqa: E402
 
 CACHE = Path(os.environ.get("PHOTOFINDER_BENCH_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "bench"))
 CAMERA_SIZE = (4000, 3000)
@@ -21,24 +25,23 @@ def camera_photo(seed: int, size: tuple[int, int] = CAMERA_SIZE) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def camera_exif(seed: int) -> Image.Exif:
-    exif = Image.Exif()
-    exif[0x0110] = "Benchmark Camera"  # Model
-    exif[0x0112] = 1  # Orientation
-    exif.get_ifd(0x8769)[0x9003] = f"2024:05:{1 + seed % 28:02d} 12:00:00"  # DateTimeOriginal
-    return exif
+def camera_exif(seed: int, picture: Image.Image) -> bytes:
+    """Model, orientation, date taken and a 160x120 preview, as most cameras write them."""
+    return exif_block("Benchmark Camera", 1, f"2024:05:{1 + seed % 28:02d} 12:00:00",
+                      preview_jpeg(picture))
 
 
 def camera_photos(count: int, folder: Path | None = None) -> list[Path]:
     """``count`` 12 MP JPEGs (quality 90), generated on first use into the cache folder."""
-    folder = folder or CACHE / "camera-12mp"
+    folder = folder or CACHE / "camera-12mp-with-preview"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
         path = folder / f"IMG_{i:04d}.jpg"
         if not path.exists():
             tmp = path.with_suffix(".tmp")
-            camera_photo(i).save(tmp, "JPEG", quality=90, exif=camera_exif(i))
+            picture = camera_photo(i)
+            picture.save(tmp, "JPEG", quality=90, exif=camera_exif(i, picture))
             os.replace(tmp, path)
         paths.append(path)
     return paths

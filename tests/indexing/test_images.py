@@ -15,10 +15,17 @@ from hostile_corpus import (
     photo,
     rotated_jpeg,
 )
+from camera_exif import exif_block, preview_jpeg
 from PIL import Image
 
 from photofinder.errors import ImageError
-from photofinder.indexing.images import MAX_PIXELS, load_image, load_image_bytes, load_thumbnail
+from photofinder.indexing.images import (
+    MAX_PIXELS,
+    load_image,
+    load_image_bytes,
+    load_preview,
+    load_thumbnail,
+)
 from photofinder.indexing.scanner import scan
 
 # Pillow's own warnings about the files we hand it are not failures here
@@ -90,6 +97,33 @@ def test_exif_orientation_turns_the_photo_and_swaps_its_sides(corpus):
 
 def test_taken_at_comes_from_exif_date_time_original(corpus):
     assert load_image(corpus.rotated, 16).taken_at == ROTATED_TAKEN_AT
+
+
+def camera_jpeg(path, orientation=1, preview_size=(160, 120), exif=None):
+    """A 4:3 red photo whose EXIF preview is blue: which of the two was read shows."""
+    preview = preview_jpeg(Image.new("RGB", (8, 8), "blue"), preview_size)
+    Image.new("RGB", (800, 600), "red").save(
+        path, quality=90, exif=exif or exif_block(orientation=orientation, preview=preview))
+    return path
+
+
+def test_camera_preview_is_read_upright_and_fitted(tmp_path):
+    preview = load_preview(camera_jpeg(tmp_path / "a.jpg"), 200)
+    assert preview.mode == "RGB" and preview.size == (200, 150)  # enlarged to fill a tile
+    assert preview.getpixel((100, 75))[2] > 200
+    assert load_preview(camera_jpeg(tmp_path / "b.jpg", orientation=6), 80).size == (60, 80)
+
+
+def test_no_preview_without_one_of_the_photos_shape(tmp_path, corpus):
+    plain = tmp_path / "plain.jpg"
+    Image.new("RGB", (800, 600), "red").save(plain)
+    assert load_preview(plain, 100) is None
+    assert load_preview(camera_jpeg(tmp_path / "square.jpg", preview_size=(120, 120)), 100) is None
+    broken = exif_block(preview=b"\xff\xd8" + bytes(300))[:-200]  # cut off inside the preview
+    assert load_preview(camera_jpeg(tmp_path / "cut.jpg", exif=broken), 100) is None
+    for path in [*corpus.good, *corpus.bad]:  # PNGs, corrupt files, folders: None, no error
+        preview = load_preview(path, 64)
+        assert preview is None or max(preview.size) == 64, path
 
 
 def test_taken_at_falls_back_to_exif_date_time(tmp_path):

@@ -13,6 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from camera_exif import exif_block, preview_jpeg
 from photofinder.ui import thumbnails
 from photofinder.ui.thumbnails import DISK_PX, ThumbnailCache, cache_file
 
@@ -32,9 +33,17 @@ def make_cache():
         cache.clear()
 
 
-def write_photo(path, colour, size=(1600, 1200)):
-    Image.new("RGB", size, colour).save(path, quality=92)
+def write_photo(path, colour, size=(1600, 1200), preview=None):
+    """A JPEG of one colour; ``preview`` (colour, size) adds a camera's EXIF preview."""
+    exif = exif_block(preview=preview_jpeg(Image.new("RGB", (8, 8), preview[0]), preview[1])
+                      ) if preview else b""
+    Image.new("RGB", size, colour).save(path, quality=92, exif=exif)
     return str(path)
+
+
+def centre(pixmap):
+    image = pixmap.toImage()
+    return image.pixelColor(image.width() // 2, image.height() // 2)
 
 
 def load(qtbot, cache: ThumbnailCache, path: str):
@@ -71,6 +80,29 @@ def test_thumbnails_are_cached_on_disk_and_remade_after_an_edit(qtbot, tmp_path,
     assert (pixmap.width(), pixmap.height()) == (120, 160)
     assert QImage(pixmap.toImage()).pixelColor(60, 80).blue() > 200
     assert len(cache_files(folder)) == 2
+
+
+def test_a_camera_preview_shows_at_once_then_the_real_thumbnail(qtbot, tmp_path, make_cache):
+    photo = write_photo(tmp_path / "photo.jpg", "red", preview=("blue", (160, 120)))
+    folder = tmp_path / "cache"
+    cache = make_cache(folder)
+    first = load(qtbot, cache, photo)
+    assert centre(first).blue() > 200 and (first.width(), first.height()) == (160, 120)
+    assert not cache_files(folder)  # a preview is never stored as the thumbnail
+    with qtbot.waitSignal(cache.ready, timeout=10_000):
+        pass  # the loader goes on to make the real one
+    real = cache.pixmap(photo)
+    assert centre(real).red() > 200 and (real.width(), real.height()) == (160, 120)
+    assert len(cache_files(folder)) == 1
+    cache.clear()
+    assert centre(load(qtbot, cache, photo)).red() > 200  # from the disk cache: no preview
+
+
+def test_a_preview_of_another_shape_is_not_shown(qtbot, tmp_path, make_cache):
+    """A photo cropped by a program that kept the camera's preview: the preview is stale."""
+    photo = write_photo(tmp_path / "photo.jpg", "red", preview=("blue", (120, 120)))
+    cache = make_cache(tmp_path / "cache")
+    assert centre(load(qtbot, cache, photo)).red() > 200
 
 
 def test_unreadable_photo_gets_a_broken_tile_once(qtbot, tmp_path, make_cache):
@@ -144,7 +176,7 @@ def test_offline_photo_keeps_the_thumbnail_of_its_indexed_version(qtbot, tmp_pat
 
 def test_results_reach_the_gui_thread_in_batches(qtbot, tmp_path, make_cache, monkeypatch):
     """Each call into the GUI thread must win the GIL back from busy workers: one per batch."""
-    monkeypatch.setattr(thumbnails, "disk_thumbnail", lambda *args: QImage(8, 8, QImage.Format.Format_RGB32))
+    monkeypatch.setattr(thumbnails, "tile_image", lambda *args: (QImage(8, 8, QImage.Format.Format_RGB32), True))
     cache = make_cache(tmp_path)
     wake_ups = []
     cache._results.arrived.connect(lambda: wake_ups.append(1), Qt.ConnectionType.DirectConnection)
@@ -178,9 +210,9 @@ def test_loaders_run_below_the_windows_priority(qtbot, tmp_path, make_cache, mon
 
     def fake(*args):
         niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return QImage(8, 8, QImage.Format.Format_RGB32)
+        return QImage(8, 8, QImage.Format.Format_RGB32), True
 
-    monkeypatch.setattr(thumbnails, "disk_thumbnail", fake)
+    monkeypatch.setattr(thumbnails, "tile_image", fake)
     cache = make_cache(tmp_path)
     load(qtbot, cache, "/p.jpg")
     assert niceness[0] >= thumbnails.LOADER_NICENESS

@@ -134,6 +134,44 @@ def load_thumbnail(path: str | Path, size: int) -> Image.Image:
     return _shrunk(image, size)
 
 
+def load_preview(path: str | Path, size: int) -> Image.Image | None:
+    """The small JPEG preview a camera stores in a photo's EXIF (IFD1), upright, RGB and
+    fitted to ``size`` along its longer side (enlarged if need be), or None when the photo
+    has none, or one whose shape is not the photo's (a crop that kept the old preview).
+
+    A placeholder while the real thumbnail is made: it decodes in about 1 ms, against
+    ~40 ms of CPU for a 12 MP photo even at 1/8 scale.
+    """
+    _check_positive(size)
+    try:
+        with _opened(path) as (source, _modified), Image.open(source, formats=("JPEG",)) as photo:
+            exif = photo.getexif()
+            preview = _preview_bytes(photo.info.get("exif", b""), exif.get_ifd(ExifTags.IFD.IFD1))
+            if preview is None:
+                return None
+            with Image.open(io.BytesIO(preview), formats=("JPEG",)) as opened:
+                if abs(opened.width * photo.height - opened.height * photo.width) > (
+                        0.02 * photo.width * opened.height):
+                    return None
+                opened.draft("RGB", (size, size))
+                image = opened.convert("RGB")
+    except (ImageError, UnidentifiedImageError, *_DECODE_ERRORS):
+        return None
+    orientation = exif.get(ExifTags.Base.Orientation)
+    if orientation in _UPRIGHT:
+        image = image.transpose(_UPRIGHT[orientation])
+    return image.resize(_fit(image.size, size), Image.Resampling.BICUBIC)
+
+
+def _preview_bytes(app1: bytes, ifd1: dict) -> bytes | None:
+    """The JPEG that IFD1 points at; its offset counts from the TIFF header, after "Exif\\0\\0"."""
+    offset, length = ifd1.get(0x0201), ifd1.get(0x0202)  # JPEGInterchangeFormat(Length)
+    if not isinstance(offset, int) or not isinstance(length, int) or length <= 0:
+        return None
+    preview = app1[6 + offset:6 + offset + length]
+    return preview if preview.startswith(b"\xff\xd8") and len(preview) == length else None
+
+
 def _check_positive(size: int) -> None:
     if size < 1:
         raise ValueError(f"size must be at least 1 pixel, not {size}")

@@ -4,7 +4,10 @@ The grid asks for a tile's pixmap when it paints it. A miss queues a request
 on a LIFO queue, so the tiles on screen now are made before the ones scrolled
 past. Loaders read the disk cache (``photofinder.thumbnail_cache``, which
 indexing fills as it decodes) or, on a miss, make the thumbnail with
-``load_thumbnail``, and hand back a QImage fitted to the tile. The GUI thread
+``load_thumbnail``, and hand back a QImage fitted to the tile. A miss on a
+camera photo first shows the preview in its EXIF (about 1 ms, against ~40 ms
+of decoding a 12 MP photo): every tile on screen gets a picture at once, then
+real thumbnails replace the previews, newest first. The GUI thread
 turns it into a QPixmap in a bounded LRU. A result made for an old tile size
 or before a ``clear()`` is dropped.
 
@@ -49,18 +52,32 @@ def disk_thumbnail(cache_dir: Path, path: str, indexed: tuple[int, int] | None =
     """The cached thumbnail of a photo, made and stored first if needed (any thread), fitted
     into a ``side`` square when given. ``indexed`` (size, mtime) finds the thumbnail of a
     photo that cannot be read now."""
+    return tile_image(cache_dir, path, indexed, side, preview=False)[0]
+
+
+def tile_image(cache_dir: Path, path: str, indexed: tuple[int, int] | None, side: int | None,
+               preview: bool) -> tuple[QImage, bool]:
+    """(image, final): as ``disk_thumbnail``, but with ``preview``, a photo without a cached
+    thumbnail first gets the camera's EXIF preview when it has one (not final: the real
+    thumbnail is still to be made)."""
     try:
         stat = os.stat(path)
     except OSError as exc:
         image = _read(cache_file(cache_dir, path, *indexed), side) if indexed else QImage()
         if image.isNull():
             raise FileNotFoundError(f"{path}: {exc.strerror}") from exc
-        return image
+        return image, True
     target = cache_file(cache_dir, path, stat.st_size, stat.st_mtime_ns)
     image = _read(target, side)
     if not image.isNull():
-        return image
-    return _make_thumbnail(path, target, side)
+        return image, True
+    if preview and side is not None:
+        from photofinder.indexing.images import load_preview  # Pillow only when a photo is read
+
+        placeholder = load_preview(path, side)
+        if placeholder is not None:
+            return _qimage(placeholder), False
+    return _make_thumbnail(path, target, side), True
 
 
 def _read(file: Path, side: int | None) -> QImage:
@@ -82,9 +99,13 @@ def _make_thumbnail(path: str, target: Path, side: int | None) -> QImage:
     if side is not None:
         fitted = QSize(*picture.size).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
         picture = picture.resize((fitted.width(), fitted.height()), Image.Resampling.BICUBIC)
-    data = picture.tobytes()
+    return _qimage(picture)
+
+
+def _qimage(picture) -> QImage:
+    """A QImage copy of an RGB Pillow image."""
     width, height = picture.size
-    return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    return QImage(picture.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 class _Results(QObject):
@@ -110,6 +131,7 @@ class ThumbnailCache(QObject):
         self._failed: set[str] = set()
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, tuple[int, int] | None] = OrderedDict()  # newest last
+        self._refine: OrderedDict[str, tuple[int, int] | None] = OrderedDict()  # shown as previews
         self._in_flight: set[str] = set()
         self._finished: list[tuple[str, int, QImage | None]] = []  # path, generation, image
         self._loaders = 0
@@ -162,6 +184,7 @@ class ThumbnailCache(QObject):
         with self._lock:
             self._generation += 1
             self._pending.clear()
+            self._refine.clear()
         self._pixmaps.clear()
         self._failed.clear()
         self._broken = None
@@ -171,6 +194,7 @@ class ThumbnailCache(QObject):
         with self._lock:
             self._stopped = True
             self._pending.clear()
+            self._refine.clear()
         if not self._pool.waitForDone(STOP_WAIT_MS):
             log.warning("thumbnail loaders still running after %d s", STOP_WAIT_MS // 1000)
 
@@ -180,31 +204,34 @@ class ThumbnailCache(QObject):
         with self._lock:
             if self._stopped or path in self._in_flight:
                 return
-            self._pending[path] = indexed
-            self._pending.move_to_end(path)
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            _queue(self._pending, path, indexed)
             if self._loaders >= LOADERS:
                 return
             self._loaders += 1
         self._pool.start(self._drain)
 
-    def _next(self) -> tuple[str, tuple[int, int] | None, int, int] | None:
+    def _next(self) -> tuple[str, tuple[int, int] | None, int, int, bool] | None:
+        """The next job, newest request first: (path, indexed, generation, side, whether a
+        preview will do). Tiles showing a preview get their real thumbnail once no tile
+        waits for a first picture."""
         with self._lock:
-            if not self._pending or self._stopped:
+            queue = self._pending or self._refine
+            if not queue or self._stopped:
                 self._loaders -= 1
                 return None
-            path, indexed = self._pending.popitem(last=True)
+            path, indexed = queue.popitem(last=True)
             self._in_flight.add(path)
-            return path, indexed, self._generation, round(self._tile_px * self._ratio * OVERSIZE)
+            side = round(self._tile_px * self._ratio * OVERSIZE)
+            return path, indexed, self._generation, side, queue is self._pending
 
     def _drain(self) -> None:
-        """A loader: make thumbnails, newest request first, until the queue is empty."""
+        """A loader: make thumbnails until both queues are empty."""
         _yield_cpu_to_the_window()
         while (job := self._next()) is not None:
-            path, indexed, generation, side = job
+            path, indexed, generation, side, preview = job
+            final = True
             try:
-                image = disk_thumbnail(self.cache_dir, path, indexed, side)
+                image, final = tile_image(self.cache_dir, path, indexed, side, preview)
             except (PhotofinderError, OSError) as exc:
                 log.info("no thumbnail for %s: %s", path, exc)
                 image = None
@@ -213,6 +240,8 @@ class ThumbnailCache(QObject):
                 image = None
             with self._lock:
                 self._in_flight.discard(path)
+                if not final and generation == self._generation:
+                    _queue(self._refine, path, indexed)
                 self._finished.append((path, generation, image))
                 first = len(self._finished) == 1
             if first:
@@ -255,6 +284,14 @@ class ThumbnailCache(QObject):
             pixmap.setDevicePixelRatio(self._ratio)
             self._broken = pixmap
         return self._broken
+
+
+def _queue(queue: OrderedDict, path: str, indexed: tuple[int, int] | None) -> None:
+    """Put ``path`` at the newest end of ``queue``, forgetting the oldest beyond MAX_PENDING."""
+    queue[path] = indexed
+    queue.move_to_end(path)
+    while len(queue) > MAX_PENDING:
+        queue.popitem(last=False)
 
 
 def _yield_cpu_to_the_window() -> None:

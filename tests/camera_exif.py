@@ -1,0 +1,57 @@
+"""EXIF blocks as cameras write them, with the small JPEG preview in IFD1: Pillow reads
+such previews but cannot write them. Used by the tests and the benchmarks' camera photos."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+from PIL import Image
+
+_TYPES = {"ascii": 2, "short": 3, "long": 4}
+
+
+def exif_block(model: str = "Test Camera", orientation: int = 1,
+               taken: str = "2024:05:01 12:00:00", preview: bytes | None = None) -> bytes:
+    """APP1 data for ``Image.save(exif=...)``: IFD0 (Model, Orientation), the Exif IFD
+    (DateTimeOriginal) and, given ``preview`` (JPEG bytes), IFD1 pointing at it."""
+
+    def layout(exif_at: int, ifd1_at: int, preview_at: int) -> list[bytes]:
+        parts = [_ifd([(0x0110, "ascii", model), (0x0112, "short", orientation),
+                       (0x8769, "long", exif_at)], 8, ifd1_at if preview else 0),
+                 _ifd([(0x9003, "ascii", taken)], exif_at)]
+        if preview:
+            parts.append(_ifd([(0x0103, "short", 6), (0x0201, "long", preview_at),
+                               (0x0202, "long", len(preview))], ifd1_at))
+        return parts
+
+    sizes = [len(part) for part in layout(0, 0, 0)]  # offsets do not change the sizes
+    exif_at = 8 + sizes[0]
+    ifd1_at = exif_at + sizes[1]
+    parts = layout(exif_at, ifd1_at, ifd1_at + sum(sizes[2:]))
+    return b"Exif\0\0II*\0" + struct.pack("<I", 8) + b"".join(parts) + (preview or b"")
+
+
+def preview_jpeg(picture: Image.Image, size: tuple[int, int] = (160, 120)) -> bytes:
+    """The picture squeezed into ``size`` as a camera's EXIF preview (160x120 is the usual)."""
+    out = io.BytesIO()
+    picture.convert("RGB").resize(size, Image.Resampling.BILINEAR).save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+def _ifd(entries: list[tuple[int, str, object]], at: int, next_ifd: int = 0) -> bytes:
+    """An image file directory placed at offset ``at``, its long values right after it."""
+    entries = sorted(entries)
+    data_at = at + 2 + 12 * len(entries) + 4
+    head, data = struct.pack("<H", len(entries)), b""
+    for tag, kind, value in entries:
+        raw = (value.encode() + b"\0" if kind == "ascii"
+               else struct.pack("<H" if kind == "short" else "<I", value))
+        count = len(raw) if kind == "ascii" else 1
+        if len(raw) <= 4:
+            field = raw.ljust(4, b"\0")
+        else:
+            field = struct.pack("<I", data_at + len(data))
+            data += raw + b"\0" * (len(raw) % 2)  # values start on even offsets
+        head += struct.pack("<HHI", tag, _TYPES[kind], count) + field
+    return head + struct.pack("<I", next_ifd) + data
