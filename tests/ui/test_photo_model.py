@@ -46,6 +46,17 @@ def test_library_is_newest_first_and_inserts_in_place():
     assert paths(model) == [photo(n).path for n in (5, 4, 3, 1, 0)]
 
 
+def test_photos_landing_together_are_one_insertion():
+    """Each insertion costs the grid a layout: a commit of 256 photos is one, not 256."""
+    model = LibraryModel()
+    model.set_photos([photo(n) for n in (10, 20, 30)])
+    inserted = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.upsert([photo(n) for n in (25, 5, 35, 24, 15, 36, 4)])
+    assert paths(model) == [photo(n).path for n in (36, 35, 30, 25, 24, 20, 15, 10, 5, 4)]
+    assert inserted == [(0, 1), (3, 4), (6, 6), (8, 9)]
+
+
 def test_sync_keeps_the_selection_without_a_reset(qtbot):
     model = LibraryModel()
     model.set_photos([photo(n) for n in range(10)])

@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
 
     def _preview_photo(self, photo: Photo) -> None:
         grid = self.content.current_grid()
-        row = grid.model().row_of(photo.path) if grid else None
+        row = grid.photo_model().row_of(photo.path) if grid else None
         if row is not None:
             self.preview(grid.model().index(row, 0))
 

@@ -186,9 +186,10 @@ class LibraryModel(PhotoListModel):
 
     def upsert(self, photos: Iterable[Photo]) -> None:
         """Insert new photos in date order, or refresh the ones already shown."""
+        fresh = []
         for photo in photos:
             if photo.path not in self._paths:
-                self._insert(photo)
+                fresh.append(photo)
                 continue
             row = self.row_of(photo.path)
             if self._photos[row].taken_at == photo.taken_at:
@@ -197,7 +198,8 @@ class LibraryModel(PhotoListModel):
                 self.thumbnail_ready(photo.path)
             else:
                 self.remove_paths([photo.path])
-                self._insert(photo)
+                fresh.append(photo)
+        self._insert(fresh)
 
     def remove_paths(self, paths: Iterable[str]) -> None:
         """Remove rows, as few contiguous ranges as possible, bottom up."""
@@ -233,14 +235,29 @@ class LibraryModel(PhotoListModel):
             return
         self._reorder(photos)
 
-    def _insert(self, photo: Photo) -> None:
-        row = bisect.bisect_right(self._photos, newest_first_key(photo), key=newest_first_key)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._photos.insert(row, photo)
-        self._paths.add(photo.path)
-        self._rows = None
-        self._version += 1
-        self.endInsertRows()
+    def _insert(self, photos: list[Photo]) -> None:
+        """Insert in date order, one insertion per run of photos that land together: each
+        costs the views a layout (a commit of indexing brings 256 photos, mostly one run)."""
+        photos = sorted(photos, key=newest_first_key)
+        start = 0
+        while start < len(photos):
+            key = newest_first_key(photos[start])
+            row = bisect.bisect_right(self._photos, key, key=newest_first_key)
+            end = start + 1
+            if row < len(self._photos):
+                limit = newest_first_key(self._photos[row])
+                while end < len(photos) and newest_first_key(photos[end]) < limit:
+                    end += 1
+            else:
+                end = len(photos)
+            run = photos[start:end]
+            self.beginInsertRows(QModelIndex(), row, row + len(run) - 1)
+            self._photos[row:row] = run
+            self._paths.update(p.path for p in run)
+            self._rows = None
+            self._version += 1
+            self.endInsertRows()
+            start = end
 
     def _reorder(self, photos: list[Photo]) -> None:
         self.layoutAboutToBeChanged.emit()
