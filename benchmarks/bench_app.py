@@ -16,7 +16,10 @@ from a weights file as a user's downloaded model would be. In the same run:
              spent runnable but waiting for a CPU (Linux; other processes on
              a small machine),
   memory     resident set size after that (text tower, vectors, thumbnails loaded;
-             the image half of the model loads only when photos need indexing).
+             the image half of the model loads only when photos need indexing),
+  indexing   the same scroll while the window indexes --new-photos new 640x480
+             photos (the model loads, decodes, embeds, commits, and the grid
+             inserts them); they are deleted and forgotten afterwards.
 The app runs offscreen (QT_QPA_PLATFORM=offscreen) in child processes.
 
     python benchmarks/bench_app.py [--photos 100000] [--starts 2]
@@ -257,6 +260,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=100_000)
     parser.add_argument("--starts", type=int, default=3, help="cold starts to time")
+    parser.add_argument("--new-photos", type=int, default=1500,
+                        help="photos indexed while scrolling (0: skip)")
     args = parser.parse_args()
     started = time.perf_counter()
     paths = build_library(CACHE / f"app-library-{args.photos}", args.photos)
@@ -289,6 +294,29 @@ def main() -> None:
           f"{s['gaps_over_50_ms']} gaps over 50 ms in {s['steps']} ticks of a 5 ms timer "
           f"(idle window: longest {bare_window['longest_gap_ms']:.0f} ms)")
     print(f"memory: {s['rss_mb']:.0f} MB resident after scrolling, peak {s['peak_rss_mb']:.0f} MB")
+    if args.new_photos:
+        busy = scroll_while_indexing(paths, args.new_photos)
+        print(f"scrolled while indexing {args.new_photos:,} new photos ({busy['photos']:,} in the grid "
+              f"at the end): longest GUI gap {busy['longest_gap_ms']:.0f} ms "
+              f"({busy['longest_gap_cpu_wait_ms']:.0f} ms of it waiting for a CPU), p99 "
+              f"{busy['p99_gap_ms']:.1f} ms (x{busy['p99_gap_ms'] / s['p99_gap_ms']:.1f} the idle "
+              f"library's), {busy['gaps_over_50_ms']} gaps over 50 ms in {busy['steps']} ticks")
+
+
+def scroll_while_indexing(paths: Paths, count: int) -> dict:
+    """The scroll run with ``count`` new photos to index at start-up; the library is put
+    back as it was afterwards."""
+    from photofinder.library import Library
+
+    folder = Path(Settings.load(paths.settings_file).folders[0].path) / "zzz-new"
+    folder.mkdir(exist_ok=True)
+    try:
+        for i in range(count):
+            camera_photo(DISTINCT + i, (640, 480)).save(folder / f"NEW_{i:05d}.jpg", quality=85)
+        return child(APP_DRIVER, paths, "scroll", QUERY)
+    finally:
+        shutil.rmtree(folder)
+        Library(paths).index()  # forgets whatever the window indexed
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
 
+from photofinder.ui.workers import background_pool  # noqa: E402
+
 POOL_GRACE_MS = 3000
 IGNORED_QT_MESSAGES = ["propagateSizeHints"]  # the offscreen platform says this on every show
 
@@ -45,8 +47,8 @@ def no_work_left_running(qapp, monkeypatch):
     monkeypatch.setattr(QTimer, "start", tracked_timer_start)
     monkeypatch.setattr(QThread, "start", tracked_thread_start)
     yield
-    pool = QThreadPool.globalInstance()
-    assert pool.waitForDone(POOL_GRACE_MS), f"{pool.activeThreadCount()} pool runnables still running"
+    for pool in (QThreadPool.globalInstance(), background_pool()):
+        assert pool.waitForDone(POOL_GRACE_MS), f"{pool.activeThreadCount()} pool runnables still running"
     running_timers = [t() for t in timers if _alive(t) and t().isActive()]
     assert not running_timers, f"timers left running: {[t.objectName() or t for t in running_timers]}"
     running_threads = [t() for t in threads if _alive(t) and t().isRunning()]

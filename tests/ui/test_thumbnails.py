@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 
 from camera_exif import exif_block, preview_jpeg
 from photofinder.ui import thumbnails
+from photofinder.ui.workers import BACKGROUND_NICENESS
 from photofinder.ui.thumbnails import DISK_PX, ThumbnailCache, cache_file
 
 
@@ -215,5 +216,5 @@ def test_loaders_run_below_the_windows_priority(qtbot, tmp_path, make_cache, mon
     monkeypatch.setattr(thumbnails, "tile_image", fake)
     cache = make_cache(tmp_path)
     load(qtbot, cache, "/p.jpg")
-    assert niceness[0] >= thumbnails.LOADER_NICENESS
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < thumbnails.LOADER_NICENESS
+    assert niceness[0] >= BACKGROUND_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < BACKGROUND_NICENESS

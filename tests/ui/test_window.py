@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
+import threading
 from collections import Counter
 
+import pytest
 from PySide6.QtCore import Qt
 
 from photofinder.library import Library
 from photofinder.ui.indexing import IndexState
 from photofinder.ui.photo_model import PhotoRole
+from photofinder.ui.workers import BACKGROUND_NICENESS
 
 
 def test_first_run_invites_a_folder(make_window):
@@ -120,6 +125,26 @@ def test_search_works_while_indexing(qtbot, make_window, tiny_model, shape_folde
     wait_until_indexed(window, len(photos))
     qtbot.waitUntil(lambda: window.results_model.rowCount() == len(photos), timeout=30_000)
     assert window.content.pages.currentWidget() is window.content.results_grid
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_indexing_runs_below_the_windows_priority(qtbot, make_window, tiny_model, shape_folder,
+                                                  wait_until_indexed, monkeypatch):
+    """Its decode threads and torch's start from the indexing thread and inherit its value."""
+    seen = []
+    index = Library.index
+
+    def recording(self, *args, **kwargs):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return index(self, *args, **kwargs)
+
+    monkeypatch.setattr(Library, "index", recording)
+    folder, photos = shape_folder
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_until_indexed(window, len(photos))
+    assert seen and min(seen) >= BACKGROUND_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < BACKGROUND_NICENESS
 
 
 def test_the_library_is_kept_out_of_full_collections_while_the_window_is_open(indexed_window):

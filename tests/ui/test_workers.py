@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from photofinder.ui.workers import Worker
+from photofinder.ui.workers import BACKGROUND_NICENESS, Worker
 
 
 def test_returned_arrives_on_the_gui_thread(qtbot):
@@ -64,3 +67,23 @@ def test_worker_deletes_itself_when_finished(qtbot, generator):
     with qtbot.waitSignal(worker.finished, timeout=5000):
         worker.start()
     qtbot.waitUntil(lambda: not isValid(worker), timeout=5000)
+
+
+def niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_background_work_runs_below_the_window_and_quick_work_does_not(qtbot):
+    def background():  # and the threads it starts, as indexing starts its decode pool
+        with ThreadPoolExecutor(1) as pool:
+            return niceness(), pool.submit(niceness).result()
+
+    seen = {}
+    for name, fn, flag in (("background", background, True), ("quick", niceness, False)):
+        worker = Worker(fn)
+        worker.returned.connect(lambda value, name=name: seen.update({name: value}))
+        with qtbot.waitSignal(worker.finished, timeout=5000):
+            worker.start(background=flag)
+    assert min(seen["background"]) >= BACKGROUND_NICENESS
+    assert seen["quick"] < BACKGROUND_NICENESS

@@ -22,7 +22,7 @@ from photofinder.ui.interpreter import tune_for_gui
 from photofinder.ui.logs import install_qt_message_handler, setup_logging
 from photofinder.ui.messages import Messages
 from photofinder.ui.resources import app_icon
-from photofinder.ui.workers import thread_pool
+from photofinder.ui.workers import wait_for_pools
 
 log = logging.getLogger("photofinder.ui")
 
@@ -46,7 +46,7 @@ def run_app(argv: Sequence[str] | None = None) -> int:
         window = _open_window(paths, messages, str(log_file), started, list(argv or []))
         with _quit_on_signals(window.close):
             code = app.exec()
-        thread_pool().waitForDone()  # no pool thread may still run Python while it shuts down
+        wait_for_pools()  # no pool thread may still run Python while it shuts down
         del window  # its pixmaps must go while the application object still exists
     finally:
         restore_hooks()

@@ -138,7 +138,7 @@ class IndexController(QObject):
         worker = Worker(self._run, roots, self._cancel)
         worker.returned.connect(self._on_finished)
         worker.errored.connect(self._on_error)
-        worker.start()
+        worker.start(background=True)
         self._set_state(IndexState.RUNNING)
 
     def _start_switch(self, spec: ModelSpec) -> None:
@@ -148,7 +148,7 @@ class IndexController(QObject):
         worker = Worker(self._switch, spec, self._cancel)
         worker.returned.connect(self._on_switch_done)
         worker.errored.connect(self._on_switch_error)
-        worker.start()
+        worker.start(background=True)
         self._set_state(IndexState.SWITCHING)
 
     def _switch(self, spec: ModelSpec, cancel: threading.Event) -> tuple[ModelSpec, bool]:

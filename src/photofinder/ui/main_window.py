@@ -43,7 +43,7 @@ from photofinder.ui.status_bar import IndexStatus, TileSlider
 from photofinder.ui.style import STYLE_SHEET
 from photofinder.ui.thumbnails import ThumbnailCache
 from photofinder.ui.watching import LiveUpdates
-from photofinder.ui.workers import thread_pool
+from photofinder.ui.workers import wait_for_pools
 
 log = logging.getLogger("photofinder.ui")
 
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         self.library_ctl.stop()
         self.thumbnails.stop()
         self._save_state()
-        if not thread_pool().waitForDone(SHUTDOWN_WAIT_MS):
+        if not wait_for_pools(SHUTDOWN_WAIT_MS):
             log.warning("background work still running after %d s", SHUTDOWN_WAIT_MS // 1000)
         unfreeze_for_exit()
 

@@ -17,30 +17,29 @@ Loaders keep out of the way of the GUI thread while it paints:
   thread 1% of the interpreter's time);
 - results cross to the GUI thread in batches: every call into it must win the
   GIL back from busy workers;
-- they run on threads of their own, at a lower CPU priority.
+- they run on threads of their own, below the window's CPU priority.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, QThread, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from photofinder.errors import PhotofinderError
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
+from photofinder.ui.workers import run_below_the_window
 
 log = logging.getLogger("photofinder.ui.thumbnails")
 
-LOADERS = 2  # threads making thumbnails at once
-# Linux nice value of the loaders: on two cores, two loaders at full speed kept the scrolling
-# GUI thread waiting for a CPU for 1.7-2.3 s per 300 frames at 0, 0.5 s at 10.
-LOADER_NICENESS = 10
+LOADERS = 2  # threads making thumbnails at once, below the window's priority: on two cores,
+# two loaders at full speed kept the scrolling GUI thread waiting for a CPU for 1.7-2.3 s per
+# 300 frames at nice 0, 0.5 s at 10 (workers.BACKGROUND_NICENESS)
 STOP_WAIT_MS = 15_000
 MAX_PENDING = 600  # older requests beyond this are forgotten (they are long off screen)
 MIN_RAM_TILES = 300
@@ -226,7 +225,7 @@ class ThumbnailCache(QObject):
 
     def _drain(self) -> None:
         """A loader: make thumbnails until both queues are empty."""
-        _yield_cpu_to_the_window()
+        run_below_the_window()
         while (job := self._next()) is not None:
             path, indexed, generation, side, preview = job
             final = True
@@ -292,17 +291,3 @@ def _queue(queue: OrderedDict, path: str, indexed: tuple[int, int] | None) -> No
     queue.move_to_end(path)
     while len(queue) > MAX_PENDING:
         queue.popitem(last=False)
-
-
-def _yield_cpu_to_the_window() -> None:
-    """Lower the calling loader thread's CPU priority (its pool makes thumbnails only)."""
-    if not sys.platform.startswith("linux"):
-        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
-        return
-    thread = threading.get_native_id()  # Linux gives each thread its own nice value
-    try:
-        niceness = os.getpriority(os.PRIO_PROCESS, thread)
-        if niceness < LOADER_NICENESS:
-            os.setpriority(os.PRIO_PROCESS, thread, LOADER_NICENESS)
-    except OSError as exc:  # a sandbox may forbid it: thumbnails still come, a little slower
-        log.debug("loader priority unchanged: %s", exc)
