@@ -1,7 +1,7 @@
 """Grid thumbnails/s from 12 MP camera JPEGs on two workers, against a baseline in the same run.
 
   baseline  Pillow full decode, made upright, thumbnail(256), stored in the disk cache
-  cold      the grid's cold path: disk_thumbnail() on an empty cache (DCT-scaled decode)
+  cold      the grid's cold path: tile_image() on an empty cache (DCT-scaled decode)
   preview   the grid's first picture for a cold tile: the 160x120 preview the camera put
             in the EXIF, fitted to a 225 px tile (the real thumbnail follows as "cold")
   indexing  the decode pool alone and end-to-end indexing (tiny model, so the model is
@@ -9,7 +9,7 @@
             a thumbnail costs when indexing makes it, shown as thumbnails/s (1 / extra s a
             photo); and, less disturbed by other work, the same decode timed in one thread's
             CPU time without and with the thumbnail, photo by photo (thumbnails/s on WORKERS cores)
-  warm      disk_thumbnail() again: the grid reading the cached JPEG into a QImage
+  warm      tile_image() again: the grid reading the cached JPEG into a QImage
 Other work on the machine only adds time, so each figure is the best of --rounds.
 
     python benchmarks/bench_thumbnails.py [--photos 128] [--rounds 3]
@@ -39,7 +39,7 @@ from photofinder.store import PhotoStore  # noqa: E402
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail  # noqa: E402
 from photofinder.tinymodel import MODEL_NAME  # noqa: E402
 from photofinder.tinymodel.train import ensure_trained  # noqa: E402
-from photofinder.ui.thumbnails import disk_thumbnail, tile_image  # noqa: E402
+from photofinder.ui.thumbnails import tile_image  # noqa: E402
 
 WORKERS = 2
 MODELS = Path(os.environ.get("PHOTOFINDER_TEST_CACHE",
@@ -71,7 +71,7 @@ TILE_SIDE = 225  # a 180 px tile made 25% larger, as the grid asks
 
 
 def grid(photo: Path, cache: Path) -> None:
-    assert not disk_thumbnail(cache, str(photo)).isNull()
+    assert not tile_image(cache, str(photo), None, None, preview=False)[0].isNull()
 
 
 def preview(photo: Path, cache: Path) -> None:
@@ -180,13 +180,13 @@ def main() -> None:
         lambda cache: per_second(grid, photos, cache),
         lambda cache: per_second(preview, photos, cache), warm)
     rows = [("baseline: full decode + thumbnail()", baseline),
-            ("cold: grid disk_thumbnail (DCT scaled)", cold),
+            ("cold: grid tile_image (DCT scaled)", cold),
             ("cold, first picture: EXIF preview", first_picture)]
     rows += with_and_without("decode pool", rounds, lambda thumbs, cache: per_second(
         decode_pool(embedder, thumbs), photos, cache))
     rows += with_and_without("indexing", rounds, lambda thumbs, _: indexing(embedder, photos, thumbs))
     rows.append(("in one decode: thread CPU time", paired_extra(embedder, photos)))
-    rows.append(("warm: grid disk_thumbnail from cache", warm_grid))
+    rows.append(("warm: grid tile_image from cache", warm_grid))
     print(f"\n{'thumbnails':40} {'per s':>8} {'x base':>7} {'CPU ms':>7}")
     for name, rate in rows:
         print(f"{name:40} {rate.per_second:8.1f} {rate.per_second / baseline.per_second:7.2f} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 
@@ -92,3 +93,12 @@ def test_indexing_with_a_child_survey_adds_updates_and_removes(tiny_model, tmp_p
     assert changes.removed == (str(photos[0][0]),)
     assert changes.updated == (str(photos[1][0]),) and changes.added == ()
     assert library.store.count() == 5
+
+
+def test_a_child_that_cannot_start_leaves_the_survey_to_the_caller(folder, monkeypatch):
+    def no_process(self):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", no_process)
+    root, stats = folder
+    assert survey_in_child_process([str(root)], [], stats, print, threading.Event()) is None

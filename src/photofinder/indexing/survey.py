@@ -59,7 +59,7 @@ def survey_in_child_process(roots: Sequence[str], excluded: Sequence[str], stats
     child = context.Process(target=_child, args=(theirs,), name="photofinder-survey", daemon=True)
     try:
         child.start()
-        theirs.close()
+        theirs.close()  # the child's end is the child's: its death then reads as EOF here
         ours.send((list(roots), list(excluded)))
         ours.send_bytes(_ipc_bytes(stats))
         return _receive(ours, report, cancel)
@@ -68,9 +68,11 @@ def survey_in_child_process(roots: Sequence[str], excluded: Sequence[str], stats
         return None
     finally:
         ours.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        theirs.close()  # if the child never started
+        if child.pid is not None:  # started
+            if child.is_alive():
+                child.terminate()
+            child.join()
 
 
 def _receive(connection, report: Callable[[FileProblem], None],

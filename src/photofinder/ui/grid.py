@@ -172,7 +172,8 @@ class PhotoGrid(QListView):
             self.viewport().setUpdatesEnabled(False)  # no frame shows the rows moved
 
     def _keep_place_soon(self, *_args) -> None:
-        """A burst of changes (a commit inserts its photos one by one) is laid out once."""
+        """A burst of changes (a removal of scattered photos comes range by range) is laid
+        out once."""
         if self._place is not None:
             QTimer.singleShot(0, self, self._keep_place)  # not after this view is gone
 

@@ -241,15 +241,10 @@ class LibraryModel(PhotoListModel):
         photos = sorted(photos, key=newest_first_key)
         start = 0
         while start < len(photos):
-            key = newest_first_key(photos[start])
-            row = bisect.bisect_right(self._photos, key, key=newest_first_key)
-            end = start + 1
-            if row < len(self._photos):
-                limit = newest_first_key(self._photos[row])
-                while end < len(photos) and newest_first_key(photos[end]) < limit:
-                    end += 1
-            else:
-                end = len(photos)
+            row = bisect.bisect_right(self._photos, newest_first_key(photos[start]),
+                                      key=newest_first_key)
+            end = len(photos) if row == len(self._photos) else bisect.bisect_left(
+                photos, newest_first_key(self._photos[row]), lo=start, key=newest_first_key)
             run = photos[start:end]
             self.beginInsertRows(QModelIndex(), row, row + len(run) - 1)
             self._photos[row:row] = run

@@ -46,19 +46,13 @@ MIN_RAM_TILES = 300
 OVERSIZE = 1.25  # grids stretch tiles to fill their width: make pixmaps a little larger
 
 
-def disk_thumbnail(cache_dir: Path, path: str, indexed: tuple[int, int] | None = None,
-                   side: int | None = None) -> QImage:
-    """The cached thumbnail of a photo, made and stored first if needed (any thread), fitted
-    into a ``side`` square when given. ``indexed`` (size, mtime) finds the thumbnail of a
-    photo that cannot be read now."""
-    return tile_image(cache_dir, path, indexed, side, preview=False)[0]
-
-
 def tile_image(cache_dir: Path, path: str, indexed: tuple[int, int] | None, side: int | None,
                preview: bool) -> tuple[QImage, bool]:
-    """(image, final): as ``disk_thumbnail``, but with ``preview``, a photo without a cached
-    thumbnail first gets the camera's EXIF preview when it has one (not final: the real
-    thumbnail is still to be made)."""
+    """(image, final) for a tile, on any thread, fitted into a ``side`` square when given: the
+    cached thumbnail, made and stored first if needed. With ``preview``, a photo without one
+    first gets the camera's EXIF preview if it has one (not final: the real thumbnail is
+    still to be made). ``indexed`` (size, mtime) finds the thumbnail of a photo that cannot
+    be read now."""
     try:
         stat = os.stat(path)
     except OSError as exc:

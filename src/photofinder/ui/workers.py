@@ -54,11 +54,6 @@ def wait_for_pools(msecs: int = -1) -> bool:
     return all([pool.waitForDone(msecs) for pool in (thread_pool(), background_pool())])
 
 
-def run_in_pool(target: Callable[[], None]) -> None:
-    """Run a plain function on the pool (for loops that report through their own signals)."""
-    thread_pool().start(_Runnable(target))
-
-
 def run_below_the_window() -> None:
     """Lower the calling thread's CPU priority to BACKGROUND_NICENESS (for good)."""
     if not sys.platform.startswith("linux"):
@@ -107,7 +102,7 @@ class Worker(QObject):
         if background:
             background_pool().start(_Runnable(self._run_below_the_window))
         else:
-            run_in_pool(self._run)
+            thread_pool().start(_Runnable(self._run))
         return self
 
     def _run_below_the_window(self) -> None:
