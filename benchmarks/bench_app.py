@@ -43,10 +43,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from camera_photos import CACHE, camera_photo  # noqa: E402
 
-from photofinder.config import LibraryFolder, Paths, Settings  # noqa: E402
+from photofinder.config import Paths, Settings  # noqa: E402
 from photofinder.embedder import TEXT_TOWERS_DIR, ModelSpec  # noqa: E402
 from photofinder.records import Photo  # noqa: E402
 from photofinder.store import PhotoStore  # noqa: E402
+from photofinder.user_data import UserData  # noqa: E402
 
 DIM = 512
 DISTINCT = 200
@@ -79,7 +80,7 @@ def build_library(root: Path, count: int) -> Paths:
     rng = np.random.default_rng(0)
     weights = weights_file()
     settings = Settings()
-    settings.folders = [LibraryFolder(str(photos_root))]
+    UserData(paths.user_data_file).add_folder(str(photos_root))
     settings.model, settings.weights, settings.pretrained = "ViT-B-32", str(weights), ""
     settings.save(paths.settings_file)
     store = PhotoStore(paths.index, ModelSpec("ViT-B-32", weights=str(weights)).model_id, DIM)
@@ -308,7 +309,7 @@ def scroll_while_indexing(paths: Paths, count: int) -> dict:
     back as it was afterwards."""
     from photofinder.library import Library
 
-    folder = Path(Settings.load(paths.settings_file).folders[0].path) / "zzz-new"
+    folder = Path(UserData(paths.user_data_file).folders()[0].path) / "zzz-new"
     folder.mkdir(exist_ok=True)
     try:
         for i in range(count):

@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from photofinder.config import LibraryFolder
 from photofinder.library import Library
 from photofinder.tinymodel.shapes import write_photos
+from photofinder.user_data import LibraryFolder
 from photofinder.watcher import FolderWatcher
 
 

@@ -54,6 +54,15 @@ class Paths:
         return self.data / "logs"
 
     @property
+    def user_data_file(self) -> Path:
+        """Ratings, albums, feedback, folders: the user's own work (``user_data``)."""
+        return self.data / "user_data.sqlite3"
+
+    @property
+    def backups(self) -> Path:
+        return self.data / "backups"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 
@@ -70,14 +79,6 @@ class Paths:
 
 
 @dataclass
-class LibraryFolder:
-    """A folder the user added; ``poll`` watches it by polling (network shares)."""
-
-    path: str
-    poll: bool = False
-
-
-@dataclass
 class Settings:
     """Everything the user can choose, with its default. Saved as JSON, atomically."""
 
@@ -87,9 +88,10 @@ class Settings:
     pretrained: str = DEFAULT_PRETRAINED
     # a local weights file (open_clip state dict); PHOTOFINDER_WEIGHTS overrides it
     weights: str = ""
-    folders: list[LibraryFolder] = field(default_factory=list)
-    excluded_folders: list[str] = field(default_factory=list)
     thumbnail_size: int = 160
+    # keys this version does not know (a newer photofinder's, or the library folders an
+    # older one kept here until user_data adopts them): written back as they were
+    extra: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -100,17 +102,18 @@ class Settings:
         except (OSError, ValueError) as exc:
             log.warning("settings file %s unreadable (%s); using defaults", path, exc)
             return cls()
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"extra"}
         values = {k: v for k, v in raw.items() if k in known}
-        values["folders"] = [LibraryFolder(**f) for f in values.get("folders", [])]
-        return cls(**values)
+        return cls(**values, extra={k: v for k, v in raw.items() if k not in known})
 
     def save(self, path: Path) -> None:
         """Write to a temporary file and rename it, so a crash never leaves half a file."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+            values = asdict(self)
+            values.update(values.pop("extra"))
+            tmp.write_text(json.dumps(values, indent=2), encoding="utf-8")
             os.replace(tmp, path)
         except OSError as exc:
             raise StoreError(f"cannot save settings to {path}: {exc.strerror or exc}") from exc
@@ -121,14 +124,3 @@ class Settings:
         weights = os.environ.get("PHOTOFINDER_WEIGHTS") or self.weights
         pretrained = self.pretrained if model == self.model else ""
         return model, pretrained, weights
-
-    def add_folder(self, path: str, poll: bool = False) -> bool:
-        if any(f.path == path for f in self.folders):
-            return False
-        self.folders.append(LibraryFolder(path, poll))
-        return True
-
-    def remove_folder(self, path: str) -> bool:
-        before = len(self.folders)
-        self.folders = [f for f in self.folders if f.path != path]
-        return len(self.folders) != before

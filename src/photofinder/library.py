@@ -23,6 +23,7 @@ from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
 )
 from photofinder.store import PhotoStore
+from photofinder.user_data import LibraryFolder, ReadOnlyError, UserData
 
 log = logging.getLogger("photofinder.library")
 
@@ -36,10 +37,29 @@ class Library:
                  model: ModelSpec | None = None):
         self.paths = paths or Paths.from_environment()
         self.settings = settings or Settings.load(self.paths.settings_file)
+        self.user_data = UserData(self.paths.user_data_file)
+        self._adopt_settings_folders()
         model = model or ModelSpec(*self.settings.effective_model())
         self.embedder = Embedder(model, self.paths.models)
         self._store: PhotoStore | None = None
         self._store_lock = threading.RLock()  # _model_and_store opens the store inside
+
+    def _adopt_settings_folders(self) -> None:
+        """Folder lists that earlier versions kept in settings.json move to the user store;
+        they leave the settings file only once committed there."""
+        legacy = {key: self.settings.extra.pop(key) for key in ("folders", "excluded_folders")
+                  if key in self.settings.extra}
+        if not legacy:
+            return
+        try:
+            self.user_data.adopt_folders(legacy.get("folders") or [],
+                                         legacy.get("excluded_folders") or [])
+        except ReadOnlyError:
+            self.settings.extra.update(legacy)  # kept in the file for a writable start
+            return
+        log.info("library folders moved from %s to %s", self.paths.settings_file,
+                 self.paths.user_data_file)
+        self.settings.save(self.paths.settings_file)
 
     # --- the index ------------------------------------------------------------
 
@@ -90,7 +110,7 @@ class Library:
     def _indexer(self, store: PhotoStore, embedder: Embedder):
         from photofinder.indexing.indexer import Indexer  # Pillow and the pipeline: on first use
 
-        return Indexer(store, embedder, self.settings.excluded_folders,
+        return Indexer(store, embedder, self.user_data.excluded_folders(),
                        thumbnails=self.paths.thumbnails)
 
     def load_model(self, progress: Callable[[int, int | None], None] | None = None,
@@ -107,21 +127,23 @@ class Library:
             self.store.vectors_in_memory()
 
     def folders(self) -> list[str]:
-        return [f.path for f in self.settings.folders]
+        return [f.path for f in self.user_data.folders()]
 
-    def add_folder(self, path: str | Path) -> str:
+    def library_folders(self) -> list[LibraryFolder]:
+        """The folders with how each is watched."""
+        return self.user_data.folders()
+
+    def add_folder(self, path: str | Path, poll: bool = False) -> str:
         folder = absolute_path(path)
         if not os.path.isdir(folder):
             raise QueryError(f"not a folder: {folder}")
-        if self.settings.add_folder(folder):
-            self.settings.save(self.paths.settings_file)
+        self.user_data.add_folder(folder, poll)
         return folder
 
     def remove_folder(self, path: str | Path) -> int:
         """Stop watching a folder and drop its photos from the index."""
         folder = absolute_path(path)
-        if self.settings.remove_folder(folder):
-            self.settings.save(self.paths.settings_file)
+        self.user_data.remove_folder(folder)
         return self.store.delete_below(folder)
 
     def forget(self, path: str | Path) -> int:
@@ -138,6 +160,8 @@ class Library:
         roots = roots if roots is not None else self.folders()
         changes = self._indexer(self.store, self.embedder).run(
             roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child)
+        if changes.added:
+            self.user_data.follow_moves(changes.photos)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
         return changes

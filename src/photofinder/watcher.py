@@ -16,9 +16,10 @@ import threading
 import time
 from typing import Callable, Sequence
 
-from photofinder.config import LibraryFolder, absolute_path
+from photofinder.config import absolute_path
 from photofinder.errors import PhotofinderError
 from photofinder.records import FileProblem, IndexChanges
+from photofinder.user_data import LibraryFolder
 
 log = logging.getLogger("photofinder.watch")
 
@@ -80,7 +81,7 @@ class FolderWatcher:
                  on_problem: Callable[[FileProblem], None] | None = None,
                  settle_seconds: float = SETTLE_SECONDS, poll_seconds: float = POLL_SECONDS):
         self.library = library
-        self.folders = list(folders if folders is not None else library.settings.folders)
+        self.folders = list(folders if folders is not None else library.library_folders())
         self.on_changes = on_changes
         self.on_problem = on_problem
         self.settle_seconds = settle_seconds
@@ -200,4 +201,4 @@ def watch_forever(library, folders: Sequence[str], stop: threading.Event | None 
 
 def _should_poll(library, folder: str) -> bool:
     absolute = absolute_path(folder)
-    return any(f.poll for f in library.settings.folders if f.path == absolute)
+    return any(f.poll for f in library.library_folders() if f.path == absolute)

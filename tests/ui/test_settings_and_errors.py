@@ -33,13 +33,14 @@ def test_tile_size_geometry_and_folders_persist(qtbot, make_window, tiny_model, 
 
 def test_settings_dialog_applies_and_reports_changes(qtbot, tmp_path):
     settings = Settings()
-    dialog = SettingsDialog(settings, ModelSpec("ViT-B-32", "laion2b_s34b_b79k"))
+    dialog = SettingsDialog(settings, ModelSpec("ViT-B-32", "laion2b_s34b_b79k"),
+                            [str(tmp_path / "old")])
     qtbot.addWidget(dialog)
     dialog.weights.setText(str(tmp_path / "model.pt"))
     dialog.excluded.addItem(str(tmp_path / "private"))
     dialog.tile.setValue(192)
-    assert dialog.apply(settings) == {"excluded_folders", "thumbnail_size"}
-    assert settings.excluded_folders == [str(tmp_path / "private")]
+    assert dialog.apply(settings) == {"thumbnail_size"}
+    assert dialog.excluded_folders() == [str(tmp_path / "old"), str(tmp_path / "private")]
     assert settings.thumbnail_size == 192
     # the model is switched by the window, and saved by the library once the switch is done
     assert settings.weights == ""

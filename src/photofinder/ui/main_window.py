@@ -419,7 +419,8 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_capacity(3 * self.content.library_grid.visible_tiles())
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.library.settings, self.model_switch.chosen, self)
+        dialog = SettingsDialog(self.library.settings, self.model_switch.chosen,
+                                self.library.user_data.excluded_folders(), self)
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -427,6 +428,7 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, dialog: SettingsDialog) -> None:
         changed = dialog.apply(self.library.settings)
         self.library.settings.save(self.library.paths.settings_file)
+        self.library.user_data.set_excluded_folders(dialog.excluded_folders())
         if "thumbnail_size" in changed:
             self.tile_slider.setValue(self.library.settings.thumbnail_size)
         self.model_switch.request(dialog.chosen_model())

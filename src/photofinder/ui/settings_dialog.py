@@ -8,6 +8,7 @@ saves the choice once the photos are re-indexed for it.
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -22,10 +23,11 @@ WEIGHT_FILES = "Model weights (*.pt *.pth *.bin *.safetensors);;All files (*)"
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of the choices; ``apply`` writes them into a Settings object, and
-    ``chosen_model`` says which model the user wants."""
+    """Edits a copy of the choices; ``apply`` writes them into a Settings object,
+    ``excluded_folders`` and ``chosen_model`` say which folders and model the user wants."""
 
-    def __init__(self, settings: Settings, model: ModelSpec, parent=None):
+    def __init__(self, settings: Settings, model: ModelSpec, excluded: Sequence[str] = (),
+                 parent=None):
         super().__init__(parent)
         self.setWindowTitle("photofinder settings")
         self.setMinimumWidth(560)
@@ -42,7 +44,7 @@ class SettingsDialog(QDialog):
         self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
         form.addRow("Weights file:", self._with_button(self.weights, "Choose…", self._choose_weights))
         self.excluded = QListWidget()
-        self.excluded.addItems(settings.excluded_folders)
+        self.excluded.addItems(list(excluded))
         self.excluded.setMaximumHeight(110)
         form.addRow("Excluded folders:", self._excluded_editor())
         self.tile = QSpinBox()
@@ -66,13 +68,14 @@ class SettingsDialog(QDialog):
         return ModelSpec(self.model.text().strip() or self._model.arch,
                          self.pretrained.text().strip(), self.weights.text().strip())
 
+    def excluded_folders(self) -> list[str]:
+        """The excluded folders as listed (the library keeps them in its user store)."""
+        return [self.excluded.item(i).text() for i in range(self.excluded.count())]
+
     def apply(self, settings: Settings) -> set[str]:
-        """Copy the dialog's values, but the model, into ``settings``; returns the names of
-        fields that changed."""
-        values = {
-            "excluded_folders": [self.excluded.item(i).text() for i in range(self.excluded.count())],
-            "thumbnail_size": self.tile.value(),
-        }
+        """Copy the dialog's values, but the model and the excluded folders, into
+        ``settings``; returns the names of fields that changed."""
+        values = {"thumbnail_size": self.tile.value()}
         changed = {name for name, value in values.items() if getattr(settings, name) != value}
         for name in changed:
             setattr(settings, name, values[name])
