@@ -21,6 +21,8 @@ def private_home(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("PHOTOFINDER_HOME", str(home))
     for name in ("PHOTOFINDER_MODEL", "PHOTOFINDER_WEIGHTS"):
         monkeypatch.delenv(name, raising=False)
+    # No backend measuring in a background thread (tests/test_backends.py measures).
+    monkeypatch.setenv("PHOTOFINDER_BACKEND", "torch")
     return home
 
 

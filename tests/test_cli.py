@@ -43,6 +43,7 @@ def test_index_search_similar_status_forget(tiny_model, shapes):
     assert status["photos"] == 80 and status["folders"] == [str(folder)]
     assert status["model"].startswith("pf-tiny-shapes/file-")
     assert status["device"] == "cpu" and status["precision"] in ("fp32", "bf16")
+    assert status["backend"] == f"torch-{status['precision']}"  # conftest: PHOTOFINDER_BACKEND=torch
 
     human = photofinder("search", "blue square", "-k", "2").stdout.splitlines()
     assert len(human) == 2 and human[0].split()[1] in truth

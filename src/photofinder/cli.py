@@ -215,6 +215,7 @@ def cmd_status(library, args) -> int:
     if status["device"] is None:
         placement = pick_placement()
         status["device"], status["precision"] = placement.device, placement.precision
+        status["backend"] = f"torch-{placement.precision}"
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
@@ -222,6 +223,9 @@ def cmd_status(library, args) -> int:
     print(f"folders:    {', '.join(status['folders']) or '(none yet: photofinder index FOLDER)'}")
     print(f"model:      {status['model']}")
     print(f"device:     {status['device']} ({status['precision']})")
+    measured = (f"agrees with torch fp32 to cosine {status['agreement']:.5f}"
+                if status["agreement"] is not None else "not measured yet: the first indexing does")
+    print(f"backend:    {status['backend']} ({measured})")
     print(f"index size: {status['index_bytes'] / 1e6:.1f} MB in {status['data_folder']}")
     return 0
 

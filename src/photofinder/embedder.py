@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -23,6 +24,11 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from photofinder import onnx_export
+from photofinder.backends import (
+    CHOICES_FILE, ONNX_BACKENDS, TORCH_BACKENDS, BackendChoices, Choice, TorchBackend, choice_key,
+    choose, onnx_candidates, onnx_providers, open_onnx, torch_candidates, unit_rows, wanted_backend,
+)
 from photofinder.errors import ModelError, PhotofinderError
 from photofinder.hardware import Placement, cpu_name, pick_placement
 from photofinder.memory import return_freed_memory
@@ -39,6 +45,7 @@ MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
 RANDOM_WEIGHTS = "random"  # benchmarks only: compute cost does not depend on the weights
 MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
 PRECISION_CHECKS_FILE = "precision-checks.json"  # in the models folder
+PROBE_PHOTOS = 8  # the first photos embedded are the probes the backends are tried on
 TEXT_TOWERS_DIR = "text-towers"  # in the models folder, one subfolder per model id
 # torch.nn.init functions that fill a fresh parameter: no-ops while a weights file loads.
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -104,23 +111,34 @@ class ModelSpec:
 
 
 class Embedder:
-    """Loads the model lazily (once, thread-safe) and embeds batches."""
+    """Loads the model lazily (once, thread-safe) and embeds batches.
 
-    def __init__(self, spec: ModelSpec, models_dir: Path, placement: Placement | None = None):
+    Photos go through the backend chosen for this computer (``backends``): the first
+    time, torch serves while the ONNX files are made and every candidate is timed on
+    the first photos embedded, in a background thread; the winner takes over from the
+    next batch on, and later starts open it directly. ``backend`` (or
+    PHOTOFINDER_BACKEND) fixes the choice instead.
+    """
+
+    def __init__(self, spec: ModelSpec, models_dir: Path, placement: Placement | None = None,
+                 backend: str | None = None):
         self.spec = spec
         self.models_dir = models_dir
         self._placement = placement
+        self._wanted_backend = backend
         self._lock = threading.Lock()
         self._model = None
         self._tokenizer = None
         self._preprocess = None
-        self._dtype = None
+        self._backend = None  # TorchBackend or OrtBackend: what embed_tensors runs
+        self._choice_due = False  # no backend measured yet: the first photos embedded will be
+        self._choosing: threading.Thread | None = None
         self._text_tower: TextTower | None = None
         self.info: ModelInfo | None = None
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return self._backend is not None
 
     @property
     def is_ready_for_text(self) -> bool:
@@ -160,10 +178,19 @@ class Embedder:
             started = time.perf_counter()
             weights = self._resolve_weights(progress, cancel)
             placement = self._placement or pick_placement()
-            known = self._remembered_agreement(placement)
+            decided = self._decided_backend(placement)
+            if decided is not None and decided.backend in TORCH_BACKENDS:
+                placement = Placement(placement.device, decided.precision, placement.batch_size)
             tower_folder = self.text_tower_folder
             if self._text_tower is None and tower_folder is not None:
                 self._text_tower = TextTower.open(tower_folder)
+            if decided is not None and decided.backend in ONNX_BACKENDS and self._text_tower:
+                if self._load_onnx(decided, placement):
+                    log.info("model %s ready in ONNX Runtime (%s) in %.1f s", self.spec.model_id,
+                             decided.backend, time.perf_counter() - started)
+                    return self.info
+                decided = self._instead_of_onnx(decided, placement)
+            known = self._remembered_agreement(placement)
             needs_tower = self._text_tower is None and tower_folder is not None
             # The text tower is saved from fp32 weights: no early cast until it exists.
             cast_early = (known or 0) >= MIN_AGREEMENT and not needs_tower
@@ -176,11 +203,13 @@ class Embedder:
                 tokenizer = None
             model, placement = self._place(model, placement, known)
             self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
-            self.info = ModelInfo(
-                model_id=self.spec.model_id, device=placement.device,
-                precision=placement.precision, dimension=embedding_dimension(self.spec.arch),
-            )
+            self._backend = TorchBackend(model.visual, placement.device, placement.precision)
             self._placement = placement
+            self._set_info(decided if decided and decided.backend in TORCH_BACKENDS else None)
+            self._choice_due = decided is None and bool(onnx_providers())
+            if decided is not None and decided.backend in ONNX_BACKENDS:
+                if not self._load_onnx(decided, placement):  # else torch only serves text
+                    decided = self._instead_of_onnx(decided, placement)
             return_freed_memory()  # the fp32 weights read from the file
             log.info("model %s ready on %s in %s (%.1f s)", self.info.model_id,
                      placement.device, placement.precision, time.perf_counter() - started)
@@ -201,13 +230,16 @@ class Embedder:
         return max(size) if isinstance(size, (tuple, list)) else int(size)
 
     def embed_tensors(self, batch: "torch.Tensor") -> np.ndarray:
-        import torch
-
         self.load()
-        with torch.inference_mode():
-            x = batch.to(self._placement.device, dtype=self._dtype)
-            features = self._model.encode_image(x)
-        return _normalised(features)
+        vectors = self._backend.embed(batch)
+        with self._lock:
+            if self._choice_due:
+                self._choice_due = False
+                self._choosing = threading.Thread(
+                    target=self._choose_quietly, args=(batch[:PROBE_PHOTOS].clone(),),
+                    name="pf-backend-choice", daemon=True)
+                self._choosing.start()
+        return vectors
 
     def embed_images(self, images: Sequence["Image.Image"]) -> np.ndarray:
         import torch
@@ -226,6 +258,144 @@ class Embedder:
             tokens = self._tokenizer(list(texts)).to(self._placement.device)
             features = self._model.encode_text(tokens)
         return _normalised(features)
+
+    # --- the backend ----------------------------------------------------------
+
+    @property
+    def onnx_folder(self) -> Path:
+        return onnx_export.onnx_folder(self.models_dir, self.spec.model_id)
+
+    def _choices(self) -> BackendChoices:
+        return BackendChoices(self.models_dir / CHOICES_FILE)
+
+    def _choice_key(self, placement: Placement) -> str:
+        return choice_key(self.spec.model_id, placement.device)
+
+    def remembered_backend(self) -> Choice | None:
+        """The backend measured on an earlier start for this model here, if any."""
+        return self._choices().get(self._choice_key(self._placement or pick_placement()))
+
+    def remembered_info(self) -> ModelInfo | None:
+        """How the model will run here, as measured on an earlier start (without loading)."""
+        choice = self.remembered_backend()
+        if choice is None:
+            return None
+        return ModelInfo(model_id=self.spec.model_id, device=choice.device,
+                         precision=choice.precision, dimension=embedding_dimension(self.spec.arch),
+                         backend=choice.backend, agreement=choice.agreement)
+
+    def _decided_backend(self, placement: Placement) -> Choice | None:
+        """The backend asked for (argument or PHOTOFINDER_BACKEND), else the remembered one."""
+        wanted = self._wanted_backend or wanted_backend()
+        if wanted == "torch":  # torch, in the precision the placement says
+            return Choice(f"torch-{placement.precision}", placement.precision, placement.device, None)
+        if wanted in TORCH_BACKENDS:
+            return Choice(wanted, TORCH_BACKENDS[wanted], placement.device, None)
+        if wanted in ONNX_BACKENDS:
+            return Choice(wanted, ONNX_BACKENDS[wanted][0], "cuda" if wanted == "onnx-cuda" else "cpu",
+                          None)
+        return self._choices().get(self._choice_key(placement))
+
+    def _load_onnx(self, decided: Choice, placement: Placement) -> bool:
+        """Serve images from the exported ONNX files, if they are whole; a damaged export
+        is deleted (and made again by the next choice), and the choice forgotten."""
+        asked = decided.agreement is None  # named by the user, not measured here
+        backend = meta = None
+        for attempt in range(2 if asked else 1):  # asked for: made (again) if need be
+            meta = onnx_export.read_meta(self.onnx_folder)
+            if meta is None and attempt:
+                meta = self._export_onnx()[1]
+            if meta is None:
+                continue
+            try:
+                backend = open_onnx(self.onnx_folder, meta, decided.backend)
+                break
+            except Exception as exc:  # noqa: BLE001 - ONNX Runtime's errors for bad files vary
+                log.warning("cannot open the ONNX image tower: %s", str(exc).splitlines()[0][:200])
+                onnx_export.discard(self.onnx_folder)
+        if backend is None:
+            if asked:
+                log.warning("backend %s is not available here; using torch", decided.backend)
+            else:  # files gone or damaged: measure (and export) again
+                self._choices().put(self._choice_key(placement), None)
+            return False
+        if self._preprocess is None:
+            from open_clip.transform import PreprocessCfg, image_transform_v2
+
+            self._preprocess = image_transform_v2(PreprocessCfg(**meta["preprocess"]), is_train=False)
+        self._backend, self._placement = backend, placement
+        if self._model is not None and self._text_tower is not None:
+            self._model = None  # text goes through the saved tower; nothing needs torch
+        self._set_info(decided)
+        return True
+
+    @staticmethod
+    def _instead_of_onnx(decided: Choice, placement: Placement) -> Choice | None:
+        """After the ONNX files failed: torch as placed if the user named the backend, else
+        nothing decided (measure again)."""
+        if decided.agreement is None:
+            return Choice(f"torch-{placement.precision}", placement.precision, placement.device, None)
+        return None
+
+    def _set_info(self, choice: Choice | None) -> None:
+        backend = self._backend
+        self.info = ModelInfo(
+            model_id=self.spec.model_id, device=backend.device, precision=backend.precision,
+            dimension=embedding_dimension(self.spec.arch), backend=backend.name,
+            agreement=choice.agreement if choice else None)
+
+    def _choose_quietly(self, probes) -> None:
+        try:
+            self.choose_backend(probes)
+        except Exception:  # noqa: BLE001 - torch keeps serving; the log says why
+            log.exception("choosing the fastest backend failed; torch keeps embedding")
+
+    def choose_backend(self, probes: "torch.Tensor") -> Choice:
+        """Make the ONNX files if need be, time every candidate on ``probes`` (preprocessed
+        photos) against torch fp32, remember the winner and switch to it."""
+        placement = self._placement or pick_placement()
+        visual, meta = self._export_onnx()
+        visual = visual.to(placement.device)
+        candidates = torch_candidates(visual, placement.device)
+        try:
+            candidates += onnx_candidates(self.onnx_folder, meta, placement.device) if meta else []
+        except Exception as exc:  # noqa: BLE001 - a provider can fail in any way; torch remains
+            log.warning("ONNX Runtime is not used: %s", str(exc).splitlines()[0][:200] or exc)
+        reference = candidates[0].embed(probes)
+        choice = choose(candidates, probes, reference)
+        self._choices().put(self._choice_key(placement), choice)
+        winner = next(c for c in candidates if c.name == choice.backend)
+        with self._lock:
+            if isinstance(winner, TorchBackend) and winner.name == self._backend.name:
+                winner = self._backend  # the serving model already is this one
+            self._backend = winner
+            if not isinstance(winner, TorchBackend) and self._text_tower is not None:
+                self._model = None
+            self._set_info(choice)
+        del candidates, visual, winner
+        return_freed_memory()
+        return choice
+
+    def _export_onnx(self):
+        """The fp32 image tower, and the ONNX files' description (exported now if there are
+        none; None if exporting failed)."""
+        import open_clip
+
+        model, _, _ = self._build(self._resolve_weights(None, None))
+        meta = onnx_export.read_meta(self.onnx_folder)
+        if meta is None:
+            try:
+                meta = onnx_export.export(model.visual, self.input_size,
+                                          open_clip.get_model_preprocess_cfg(model), self.onnx_folder)
+            except Exception as exc:  # noqa: BLE001 - an export can fail in many ways
+                log.warning("cannot export the model to ONNX: %s",
+                            str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc)
+        return model.visual, meta
+
+    def wait_for_backend_choice(self, timeout: float | None = None) -> None:
+        """Tests and benchmarks: until a choice started in the background is made."""
+        if self._choosing is not None:
+            self._choosing.join(timeout)
 
     # --- loading -------------------------------------------------------------
 
@@ -255,7 +425,7 @@ class Embedder:
 
         register_model_configs()
         try:
-            with _built_for_a_weights_file() if weights else contextlib.nullcontext():
+            with _built_for_a_weights_file() if weights else _seeded():
                 model, _, preprocess = open_clip.create_model_and_transforms(self.spec.arch)
             if dtype is not None:
                 model.to(dtype)
@@ -294,11 +464,8 @@ class Embedder:
         """Move to the device and cast; keep reduced precision only if it agrees with fp32.
         The verdict is remembered per model, device and torch version: the check costs a
         second or two of a cold start, so it runs only the first time."""
-        import torch
-
         model = model.to(placement.device)
         if placement.precision == "fp32":
-            self._dtype = torch.float32
             return model, placement
         dtype = _reduced_dtype(placement)
         agreement = known
@@ -310,10 +477,8 @@ class Embedder:
         if agreement < MIN_AGREEMENT:
             log.warning("%s embeddings agree with fp32 only to cosine %.5f; using fp32",
                         placement.precision, agreement)
-            self._dtype = torch.float32
             return model, Placement(placement.device, "fp32", placement.batch_size)
         log.info("%s agrees with fp32 to cosine %.5f", placement.precision, agreement)
-        self._dtype = dtype
         return model.to(dtype), placement
 
     def _agreement(self, model, dtype, device: str) -> float:
@@ -380,6 +545,17 @@ def _built_for_a_weights_file():
         root.removeFilter(keep)
 
 
+@contextlib.contextmanager
+def _seeded():
+    """Random weights (benchmarks) are the same at every build, so the model that serves
+    and the fp32 one the backends are checked against are one model."""
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        yield
+
+
 def _drop_text_half(model) -> None:
     """Once text goes through the saved tower, the torch model only embeds images: its
     text half (about 40% of ViT-B-32's weights) would be dead weight in memory."""
@@ -422,8 +598,4 @@ def _probe_images(size: int, device: str) -> "torch.Tensor":
 
 
 def _normalised(features: "torch.Tensor") -> np.ndarray:
-    import torch
-
-    features = features.float()
-    features = features / torch.linalg.vector_norm(features, dim=-1, keepdim=True).clamp_min(1e-12)
-    return features.cpu().numpy().astype(np.float32, copy=False)
+    return unit_rows(features.float().cpu().numpy())

@@ -214,13 +214,15 @@ class Library:
     def status(self) -> dict:
         """What the CLI's `status` and the window's footer show."""
         spec = self.embedder.spec
-        info = self.embedder.info
+        info = self.embedder.info or self.embedder.remembered_info()
         return {
             "photos": self.store.count(),
             "folders": self.folders(),
             "model": spec.model_id,
             "device": info.device if info else None,
             "precision": info.precision if info else None,
+            "backend": info.backend if info else None,
+            "agreement": info.agreement if info else None,
             "index_bytes": self.store.disk_bytes(),
             "data_folder": str(self.paths.data),
         }

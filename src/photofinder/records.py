@@ -104,4 +104,6 @@ class ModelInfo:
     device: str
     precision: str
     dimension: int
+    backend: str = "torch-fp32"  # see photofinder.backends
+    agreement: float | None = None  # lowest cosine to torch fp32 on probe photos, if measured
     extra: dict = field(default_factory=dict, compare=False)
