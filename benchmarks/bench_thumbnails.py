@@ -37,8 +37,8 @@ from photofinder.indexing.images import load_image  # noqa: E402
 from photofinder.indexing.indexer import Indexer  # noqa: E402
 from photofinder.store import PhotoStore  # noqa: E402
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail  # noqa: E402
-from photofinder.tinymodel import MODEL_NAME  # noqa: E402
-from photofinder.tinymodel.train import ensure_trained  # noqa: E402
+from photofinder_testing.tinymodel import MODEL_NAME  # noqa: E402
+from photofinder_testing.tinymodel.train import ensure_trained  # noqa: E402
 from photofinder.ui.thumbnails import tile_image  # noqa: E402
 
 WORKERS = 2

@@ -31,9 +31,9 @@ from photofinder.config import Paths, Settings
 from photofinder.embedder import ModelSpec
 from photofinder.library import Library
 from photofinder.records import SearchFilter
-from photofinder.tinymodel import MODEL_NAME
-from photofinder.tinymodel.shapes import write_photos
-from photofinder.tinymodel.train import ensure_trained
+from photofinder_testing.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.train import ensure_trained
 from photofinder.watcher import SETTLE_SECONDS, FolderWatcher
 
 MODELS = Path(os.environ.get("PHOTOFINDER_TEST_CACHE",

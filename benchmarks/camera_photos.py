@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from camera_exif import exif_block, preview_jpeg  # noqa: E402
+from photofinder_testing.camera_exif import exif_block, preview_jpeg
 
 CACHE = Path(os.environ.get("PHOTOFINDER_BENCH_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "bench"))
 CAMERA_SIZE = (4000, 3000)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from photofinder.embedder import MODEL_CONFIGS_ENV
+from photofinder_testing.tinymodel import CONFIG_DIR
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = Path(
     os.environ.get("PHOTOFINDER_TEST_PHOTOS", REPO.parent / "shared" / "photos" / "coco-train")
@@ -16,9 +19,10 @@ SHARED_PHOTOS = Path(
 
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory, monkeypatch) -> Path:
-    """Every test gets its own data folder and default settings."""
+    """Every test gets its own data folder and default settings, and knows the tiny model."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("PHOTOFINDER_HOME", str(home))
+    monkeypatch.setenv(MODEL_CONFIGS_ENV, str(CONFIG_DIR))
     for name in ("PHOTOFINDER_MODEL", "PHOTOFINDER_WEIGHTS"):
         monkeypatch.delenv(name, raising=False)
     # No backend measuring in a background thread (tests/test_backends.py measures).
@@ -52,7 +56,7 @@ TEST_CACHE = Path(os.environ.get("PHOTOFINDER_TEST_CACHE", REPO / ".cache" / "te
 @pytest.fixture(scope="session")
 def tiny_weights() -> Path:
     """The tiny shapes model, trained once (about a minute) and cached between runs."""
-    from photofinder.tinymodel.train import ensure_trained
+    from photofinder_testing.tinymodel.train import ensure_trained
 
     return ensure_trained(TEST_CACHE)
 
@@ -60,7 +64,7 @@ def tiny_weights() -> Path:
 @pytest.fixture
 def tiny_model(tiny_weights, monkeypatch) -> Path:
     """Point photofinder (in this process and in subprocesses) at the tiny trained model."""
-    from photofinder.tinymodel import MODEL_NAME
+    from photofinder_testing.tinymodel import MODEL_NAME
 
     monkeypatch.setenv("PHOTOFINDER_MODEL", MODEL_NAME)
     monkeypatch.setenv("PHOTOFINDER_WEIGHTS", str(tiny_weights))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 def photofinder(*args: str, check: bool = True) -> subprocess.CompletedProcess:

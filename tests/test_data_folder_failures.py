@@ -21,7 +21,7 @@ from photofinder.config import Paths
 from photofinder.indexing.indexer import Indexer
 from photofinder.library import Library
 from photofinder.store import PhotoStore
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 FIRST_BATCH = 40
 MORE = 300  # photos indexed onto the nearly full disk

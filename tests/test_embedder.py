@@ -9,7 +9,7 @@ from PIL import Image
 from photofinder.embedder import Embedder, ModelSpec
 from photofinder.errors import ModelError
 from photofinder.hardware import Placement, cpu_has_fast_bf16, pick_placement
-from photofinder.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel import MODEL_NAME
 
 
 def embedder_for(weights, tmp_path, precision: str) -> Embedder:

@@ -12,7 +12,7 @@ import pytest
 from photofinder.errors import QueryError
 from photofinder.library import Library
 from photofinder.records import SearchFilter
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_switching_models_re_embeds_then_swaps(library, tiny_weights, tmp_path):
     import torch
 
     from photofinder.embedder import ModelSpec
-    from photofinder.tinymodel import MODEL_NAME
+    from photofinder_testing.tinymodel import MODEL_NAME
 
     other = tmp_path / "retrained.pt"
     state = torch.load(tiny_weights, weights_only=True)

@@ -14,7 +14,7 @@ from photofinder.clip_tokenizer import ClipTokenizer
 from photofinder.embedder import Embedder, ModelSpec, register_model_configs
 from photofinder.hardware import Placement
 from photofinder.text_tower import CONFIG_FILE, TextTower, export
-from photofinder.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel import MODEL_NAME
 
 TRICKY_TEXTS = [
     "a dog on a beach at sunset", "A DOG  on\ta beach!!", "Ça va? naïve café — 東京タワー 🐶🌅",

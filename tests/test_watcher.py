@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from photofinder.library import Library
-from photofinder.tinymodel.shapes import write_photos
 from photofinder.user_data import LibraryFolder
 from photofinder.watcher import FolderWatcher
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 def wait_until(condition, timeout: float = 20.0) -> float:

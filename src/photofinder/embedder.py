@@ -30,6 +30,7 @@ from photofinder.backends import (
     choose, onnx_candidates, onnx_providers, open_onnx, torch_candidates, unit_rows, wanted_backend,
 )
 from photofinder.errors import ModelError, PhotofinderError
+from photofinder.fingerprint import fingerprint
 from photofinder.hardware import Placement, cpu_name, pick_placement
 from photofinder.memory import return_freed_memory
 from photofinder.records import ModelInfo
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("photofinder.embed")
 
-MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
+# Folders of extra open_clip model configs (os.pathsep between them): the tests' tiny model, an
+# expert's own architecture. open_clip's own configs need nothing.
+MODEL_CONFIGS_ENV = "PHOTOFINDER_MODEL_CONFIGS"
 RANDOM_WEIGHTS = "random"  # benchmarks only: compute cost does not depend on the weights
 MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
 PRECISION_CHECKS_FILE = "precision-checks.json"  # in the models folder
@@ -59,13 +62,22 @@ TEXT_HALF = ("text", "transformer", "token_embedding", "positional_embedding", "
 ProgressCallback = Callable[[int, "int | None"], None]
 
 
+def model_config_folders() -> list[Path]:
+    """The folders named in ``PHOTOFINDER_MODEL_CONFIGS``."""
+    return [Path(folder) for folder in os.environ.get(MODEL_CONFIGS_ENV, "").split(os.pathsep) if folder]
+
+
+_registered_folders: set[Path] = set()
+
+
 def register_model_configs() -> None:
-    """Make the project's own model configs (the tiny test model) known to open_clip."""
+    """Make the configs of ``PHOTOFINDER_MODEL_CONFIGS`` known to open_clip (each folder once)."""
     import open_clip
 
-    if MODEL_CONFIG_DIR.is_dir() and not getattr(register_model_configs, "done", False):
-        open_clip.add_model_config(MODEL_CONFIG_DIR)
-        register_model_configs.done = True
+    for folder in model_config_folders():
+        if folder.is_dir() and folder not in _registered_folders:
+            open_clip.add_model_config(folder)
+            _registered_folders.add(folder)
 
 
 @lru_cache(maxsize=None)
@@ -73,7 +85,7 @@ def model_config(arch: str) -> dict:
     """An architecture's open_clip config, read from its JSON file without importing
     open_clip (and torch): the window needs the vector size to open the index at once."""
     spec = importlib.util.find_spec("open_clip")
-    folders = [MODEL_CONFIG_DIR]
+    folders = model_config_folders()
     if spec and spec.submodule_search_locations:
         folders += [Path(p) / "model_configs" for p in spec.submodule_search_locations]
     for folder in folders:
@@ -99,8 +111,6 @@ class ModelSpec:
     def model_id(self) -> str:
         """Stored with every vector; a different id means the vectors must be re-made."""
         if self.weights:
-            from photofinder.indexing.fingerprint import fingerprint
-
             path = Path(self.weights).expanduser()
             try:
                 size = path.stat().st_size

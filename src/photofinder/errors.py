@@ -30,3 +30,14 @@ class StoreError(PhotofinderError):
 
 class QueryError(PhotofinderError):
     """A search could not be run as asked (empty text, unreadable query image)."""
+
+
+def os_error_reason(error: OSError, thing: str = "file") -> str:
+    """A one-line reason for a failed file-system call, in words a person can act on."""
+    if isinstance(error, FileNotFoundError):
+        return f"{thing} vanished"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    return error.strerror or str(error) or type(error).__name__

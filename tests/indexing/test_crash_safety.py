@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from photofinder.library import Library
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 INDEX_ROUNDS = 10
 WATCH_ROUNDS = 10

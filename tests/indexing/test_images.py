@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hostile_corpus import (
+from helpers.hostile_corpus import (
     ROTATED_TAKEN_AT,
     claimed_size_png,
     encoded,
@@ -15,7 +15,7 @@ from hostile_corpus import (
     photo,
     rotated_jpeg,
 )
-from camera_exif import exif_block, preview_jpeg
+from photofinder_testing.camera_exif import exif_block, preview_jpeg
 from PIL import Image
 
 from photofinder.errors import ImageError

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from photofinder.library import Library
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_cancel_commits_finished_batches_and_resumes(library, tmp_path, monkeypa
 
 
 def test_hostile_files_are_reported_and_good_ones_indexed(library, tmp_path):
-    from hostile_corpus import make_hostile_corpus
+    from helpers.hostile_corpus import make_hostile_corpus
 
     corpus = make_hostile_corpus(tmp_path / "hostile")
     problems = []

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_corpus import encoded, make_hostile_corpus, photo
+from helpers.hostile_corpus import encoded, make_hostile_corpus, photo
 
 from photofinder.indexing.scanner import PHOTO_EXTENSIONS, SYSTEM_FOLDERS, is_photo_name, scan
 from photofinder.records import FileProblem

@@ -12,7 +12,7 @@ import pytest
 from photofinder.indexing import indexer
 from photofinder.indexing.survey import survey, survey_in_child_process
 from photofinder.library import Library
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 def stats_of(files: dict[str, tuple[int, int]]) -> pa.Table:

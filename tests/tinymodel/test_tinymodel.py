@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from photofinder.tinymodel import MODEL_NAME, register_config
-from photofinder.tinymodel.shapes import ShapeSpec, write_photos
+from photofinder_testing.tinymodel import MODEL_NAME, register_config
+from photofinder_testing.tinymodel.shapes import ShapeSpec, write_photos
 
 PHOTO_COUNT = 240  # about six photos for each of the 40 colour-and-shape pairs
 PHOTO_SEED = 20240601  # not the training seed: these pictures were never seen

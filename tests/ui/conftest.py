@@ -92,7 +92,7 @@ def make_window(qtbot, messages):
 @pytest.fixture(scope="session")
 def shape_folder(tmp_path_factory):
     """120 generated shape photos, written once: (folder, [(path, spec)])."""
-    from photofinder.tinymodel.shapes import write_photos
+    from photofinder_testing.tinymodel.shapes import write_photos
 
     folder = tmp_path_factory.mktemp("shapes")
     return folder, write_photos(folder, 120, seed=4242)
@@ -101,7 +101,7 @@ def shape_folder(tmp_path_factory):
 @pytest.fixture
 def wait_until_indexed(qtbot):
     """Wait until indexing is over, the library re-read, and the grid holds ``count`` photos."""
-    from photofinder.ui.indexing import IndexState
+    from photofinder.ui.index_controller import IndexState
 
     def wait(window, count: int, timeout: int = 60_000) -> None:
         qtbot.waitUntil(

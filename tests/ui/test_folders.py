@@ -7,7 +7,7 @@ import os
 from PySide6.QtWidgets import QMessageBox
 
 from photofinder.library import Library
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 def test_rescan_and_remove(qtbot, make_window, tiny_model, tmp_path, monkeypatch,

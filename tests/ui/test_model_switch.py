@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from photofinder.config import Settings
 from photofinder.ui.crash import ErrorDialog
-from photofinder.ui.indexing import IndexState
+from photofinder.ui.index_controller import IndexState
 from photofinder.ui.settings_dialog import SettingsDialog
 
 

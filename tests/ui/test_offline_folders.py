@@ -9,7 +9,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel.shapes import write_photos
 from photofinder.ui import presence
 from photofinder.ui.grid import TileDelegate
 from photofinder.ui.photo_model import OfflineRole

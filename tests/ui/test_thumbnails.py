@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from camera_exif import exif_block, preview_jpeg
+from photofinder_testing.camera_exif import exif_block, preview_jpeg
 from photofinder.ui import thumbnails
 from photofinder.ui.workers import BACKGROUND_NICENESS
 from photofinder.ui.thumbnails import DISK_PX, ThumbnailCache, cache_file

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from photofinder.library import Library
-from photofinder.ui.indexing import IndexState
+from photofinder.ui.index_controller import IndexState
 from photofinder.ui.photo_model import PhotoRole
 from photofinder.ui.workers import BACKGROUND_NICENESS
 

@@ -23,8 +23,8 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from photofinder.errors import ImageError
-from photofinder.indexing.scanner import OPTIONAL_DECODERS, os_error_reason
+from photofinder.errors import ImageError, os_error_reason
+from photofinder.indexing.scanner import OPTIONAL_DECODERS
 
 log = logging.getLogger("photofinder.decode")
 

@@ -26,7 +26,7 @@ from PIL import Image
 
 from photofinder.embedder import Embedder
 from photofinder.errors import ImageError
-from photofinder.indexing.fingerprint import fingerprint
+from photofinder.fingerprint import fingerprint
 from photofinder.indexing.images import load_image
 from photofinder.indexing.survey import survey, survey_in_child_process
 from photofinder.config import absolute_path

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import features
 
+from photofinder.errors import os_error_reason
 from photofinder.records import FileProblem, FileStat
 
 log = logging.getLogger("photofinder.scan")
@@ -68,17 +69,6 @@ SYSTEM_FOLDERS = frozenset(
 def is_photo_name(name: str) -> bool:
     """True when the file name has a photo extension, in any letter case."""
     return os.path.splitext(name)[1].lower() in PHOTO_EXTENSIONS
-
-
-def os_error_reason(error: OSError, thing: str = "file") -> str:
-    """A one-line reason for a failed file-system call, in words a person can act on."""
-    if isinstance(error, FileNotFoundError):
-        return f"{thing} vanished"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    if isinstance(error, IsADirectoryError):
-        return "is a folder, not a file"
-    return error.strerror or str(error) or type(error).__name__
 
 
 def scan(

@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QSocketNotifier, QUrl
 from PySide6.QtWidgets import QApplication
 
 from photofinder.ui.crash import install_exception_hooks
-from photofinder.ui.interpreter import tune_for_gui
+from photofinder.ui.gui_thread_tuning import tune_for_gui
 from photofinder.ui.logs import install_qt_message_handler, setup_logging
 from photofinder.ui.messages import Messages
 from photofinder.ui.resources import app_icon

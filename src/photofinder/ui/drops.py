@@ -1,4 +1,4 @@
-"""What a drop or a paste carries, sorted into what the window can do with it.
+"""Drops, pastes and command-line paths, sorted into what the window can do with them.
 
 Folders join the library; image files and image data become query images;
 http(s) links to images are downloaded in a worker; anything else is named
@@ -14,11 +14,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, QUrl
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QObject, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QImageReader
 
 from photofinder.errors import QueryError
 from photofinder.ui.search import QueryImage
+from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui")
 
@@ -131,3 +132,51 @@ def download_image(url: str) -> tuple[str, bytes]:
         raise QueryError(f"the image at {host} is larger than {MAX_DOWNLOAD // 1_000_000} MB")
     name = QUrl(url).fileName() or host
     return name, data
+
+
+class QueryInput(QObject):
+    """Folders join the library, images become the query, anything else is named plainly."""
+
+    folder_given = Signal(str)
+
+    def __init__(self, search, search_box, messages, parent=None):
+        super().__init__(parent)
+        self._search = search
+        self._box = search_box
+        self._messages = messages
+        self._download_replaces = True
+
+    def use(self, contents: DropContents) -> None:
+        for folder in contents.folders:
+            self.folder_given.emit(folder)
+        if contents.rejected:
+            names = ", ".join(contents.rejected[:3]) + ("…" if len(contents.rejected) > 3 else "")
+            self._messages.warning(f"Not a photo: {names}. Drop photos (JPEG, PNG, …) or folders.")
+        if contents.images:
+            self._search.search_images(contents.images)
+        if contents.remote:
+            self._download(contents.remote[0], replace=not contents.images)
+
+    def paste(self) -> None:
+        """Ctrl+V: an image or image files on the clipboard become the query; text goes to the box."""
+        contents = read_drop(QGuiApplication.clipboard().mimeData())
+        if contents.images or contents.remote or contents.folders:
+            self.use(contents)
+        elif self._box.hasFocus():
+            self._box.paste()
+            self._search.set_text(self._box.text())
+        else:
+            self._messages.info("The clipboard holds no image to search with")
+
+    def _download(self, url: str, replace: bool) -> None:
+        """Fetch a dropped web image in a worker; it joins the query when it arrives."""
+        self._messages.info(f"Downloading {url}…")
+        self._download_replaces = replace
+        worker = Worker(download_image, url)
+        worker.returned.connect(self._on_downloaded)
+        worker.errored.connect(self._messages.error)
+        worker.start()
+
+    def _on_downloaded(self, result: tuple[str, bytes]) -> None:
+        name, data = result
+        self._search.search_images([image_from_data(data, name)], replace=self._download_replaces)

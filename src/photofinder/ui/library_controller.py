@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.errors import PhotofinderError
-from photofinder.ui.interpreter import freeze_long_lived
+from photofinder.ui.gui_thread_tuning import freeze_long_lived
 from photofinder.ui.photo_model import LibraryListing, LibraryModel, ShownPhotos, count_below
 from photofinder.ui.workers import Worker
 

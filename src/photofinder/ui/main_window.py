@@ -23,8 +23,8 @@ from photofinder.ui.content import ContentArea
 from photofinder.ui.crash import ErrorDialog
 from photofinder.ui.folders_panel import FolderPanel
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
-from photofinder.ui.indexing import IndexController, IndexState
-from photofinder.ui.interpreter import freeze_long_lived, unfreeze_for_exit
+from photofinder.ui.index_controller import IndexController, IndexState
+from photofinder.ui.gui_thread_tuning import freeze_long_lived, unfreeze_for_exit
 from photofinder.ui.issues import IssuesDock
 from photofinder.ui.library_controller import LibraryController
 from photofinder.ui.model_dialog import ModelDownloadUi
@@ -32,9 +32,8 @@ from photofinder.ui.model_loader import ModelLoader
 from photofinder.ui.model_switch import ModelSwitchUi
 from photofinder.ui.photo_actions import PhotoActions
 from photofinder.ui.photo_model import LibraryModel, PhotoListModel
-from photofinder.ui.presence import FolderPresence
+from photofinder.ui.folder_presence import FolderPresence
 from photofinder.ui.preview import PreviewDialog
-from photofinder.ui.query_input import QueryInput
 from photofinder.ui.resources import app_icon
 from photofinder.ui.search import SearchController
 from photofinder.ui.search_bar import SearchBox
@@ -42,7 +41,7 @@ from photofinder.ui.settings_dialog import SettingsDialog
 from photofinder.ui.status_bar import IndexStatus, TileSlider
 from photofinder.ui.style import STYLE_SHEET
 from photofinder.ui.thumbnails import ThumbnailCache
-from photofinder.ui.watching import LiveUpdates
+from photofinder.ui.live_updates import LiveUpdates
 from photofinder.ui.workers import wait_for_pools
 
 log = logging.getLogger("photofinder.ui")
@@ -80,7 +79,7 @@ class MainWindow(QMainWindow):
                                           messages, self)
         self._error_dialog: ErrorDialog | None = None
         self._build(tile)
-        self.query_input = QueryInput(self.search, self.search_box, messages, self)
+        self.query_input = drops.QueryInput(self.search, self.search_box, messages, self)
         self._build_menus()
         self._connect()
         self._window_settings = QSettings(str(library.paths.data / "window.ini"), QSettings.Format.IniFormat)

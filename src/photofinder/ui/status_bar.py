@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 
 from photofinder.records import IndexProgress
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
-from photofinder.ui.indexing import IndexState
+from photofinder.ui.index_controller import IndexState
 
 SWITCH_DOING = "New model: re-indexing"
 SWITCH_CANCEL_TIP = "Stop switching models; search keeps using the current one"

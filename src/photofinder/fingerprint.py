@@ -8,8 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from photofinder.errors import ImageError
-from photofinder.indexing.scanner import os_error_reason
+from photofinder.errors import ImageError, os_error_reason
 
 HEAD_BYTES = 1 << 20
 TAIL_BYTES = 1 << 10

@@ -23,10 +23,10 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from photofinder.tinymodel import CONFIG_PATH, MODEL_NAME, register_config
-from photofinder.tinymodel import shapes
+from photofinder_testing.tinymodel import CONFIG_PATH, MODEL_NAME, register_config
+from photofinder_testing.tinymodel import shapes
 
-log = logging.getLogger("photofinder.tinymodel")
+log = logging.getLogger("photofinder_testing.tinymodel")
 
 # One thread: on a shared two-core machine a second thread that has to wait for a busy
 # core made steps up to ten times slower; one thread keeps a run near a minute.

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from photofinder.errors import ImageError
-from photofinder.indexing.fingerprint import HEAD_BYTES, TAIL_BYTES, fingerprint
+from photofinder.fingerprint import HEAD_BYTES, TAIL_BYTES, fingerprint
 
 SIZE = 3 * HEAD_BYTES
 

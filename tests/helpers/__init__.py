@@ -1,0 +1,1 @@
+"""Helpers used only by the tests (the tests and benchmarks share photofinder_testing)."""
