@@ -12,8 +12,8 @@ from photofinder.backends import CHOICES_FILE, MIN_AGREEMENT
 from photofinder.embedder import Embedder, ModelSpec
 from photofinder.hardware import Placement
 from photofinder.onnx_export import IMAGE_FILES, META_FILE
-from photofinder.tinymodel import MODEL_NAME
-from photofinder.tinymodel.shapes import draw, random_shape
+from photofinder_testing.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel.shapes import draw, random_shape
 
 pytest.importorskip("onnxruntime")
 
