@@ -34,7 +34,7 @@ def rows(start: int, vectors: np.ndarray, folders: int = 4) -> pa.Table:
         "model_id": ["m"] * count,
         "vector": pa.FixedSizeListArray.from_arrays(
             pa.array(vectors.astype(np.float32).reshape(-1)), DIM),
-    }, schema=photo_schema(DIM))
+    }, schema=pa.schema([*METADATA_FIELDS, photo_schema(DIM).field("vector")]))
 
 
 def clustered(count: int, seed: int = 0, clusters: int = 40) -> np.ndarray:

@@ -7,6 +7,7 @@ the library never wait for torch.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from photofinder.presence import offline_folder_of, offline_folders
 from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
 )
-from photofinder.store import PhotoStore
+from photofinder.store import PhotoStore, photos_from_arrow
 from photofinder.user_data import LibraryFolder, ReadOnlyError, UserData
 
 log = logging.getLogger("photofinder.library")
@@ -210,6 +211,38 @@ class Library:
         alive = [h for h in hits if h.photo.path not in exclude
                  and (os.path.exists(h.photo.path) or offline_folder_of(h.photo.path, offline))]
         return alive[:k]
+
+    def duplicates(self, folder: str | Path | None = None) -> list:
+        """Groups of near-duplicate photos (duplicates.DuplicateGroup), in the library or
+        below ``folder``. Photos indexed before hashes were kept are measured first, once."""
+        from photofinder.duplicates import duplicate_groups
+
+        search_filter = SearchFilter(folders=(absolute_path(folder),)) if folder else None
+        rows = self.store.likeness_rows(search_filter)
+        unmeasured = rows.filter(rows.column("phash").is_null()).column("path").to_pylist()
+        if unmeasured:
+            self._measure_likeness(unmeasured)
+            rows = self.store.likeness_rows(search_filter)
+        return duplicate_groups(rows)
+
+    def _measure_likeness(self, paths: Sequence[str]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from photofinder.indexing.images import load_image
+        from photofinder.indexing.likeness import SHARPNESS_SIDE, likeness_of
+
+        def measure(photo: Photo) -> Photo:
+            try:
+                loaded = load_image(photo.path, SHARPNESS_SIDE)
+            except ImageError as exc:
+                log.warning("cannot measure %s for duplicates: %s", photo.path, exc)
+                return photo
+            return dataclasses.replace(photo, likeness=likeness_of(loaded.image, loaded.has_exif))
+
+        log.info("measuring %d photos indexed before duplicate detection", len(paths))
+        photos = photos_from_arrow(self.store.rows_of(paths))
+        with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+            self.store.set_likeness(list(pool.map(measure, photos)))
 
     def status(self) -> dict:
         """What the CLI's `status` and the window's footer show."""

@@ -16,6 +16,15 @@ class FileStat:
 
 
 @dataclass(frozen=True, slots=True)
+class Likeness:
+    """What near-duplicate detection compares, measured once at indexing from the decoded photo."""
+
+    phash: int  # 64-bit DCT perceptual hash, as the signed int64 the index stores
+    sharpness: float  # variance of the Laplacian at a fixed size: higher is sharper
+    has_exif: bool  # a camera's original usually has EXIF; re-saved copies often lost it
+
+
+@dataclass(frozen=True, slots=True)
 class Photo:
     """One indexed photo, as stored (without its vector)."""
 
@@ -27,6 +36,7 @@ class Photo:
     width: int
     height: int
     taken_at: datetime
+    likeness: Likeness | None = None  # None: indexed before photofinder measured it
 
     @property
     def name(self) -> str:

@@ -30,11 +30,11 @@ import pyarrow as pa
 
 from photofinder.errors import StoreError
 from photofinder.memory import return_freed_memory
-from photofinder.records import Photo, SearchFilter, SearchHit
+from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
 
 log = logging.getLogger("photofinder.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 METADATA_FIELDS = (
     pa.field("path", pa.string(), nullable=False),
     pa.field("folder", pa.string()),
@@ -47,6 +47,14 @@ METADATA_FIELDS = (
     pa.field("model_id", pa.string()),
 )
 METADATA_COLUMNS = tuple(field.name for field in METADATA_FIELDS)
+# Near-duplicate detection's measurements (records.Likeness); null for photos indexed before
+# schema 2. Kept out of METADATA_FIELDS: browsing and the in-memory search index never need them.
+LIKENESS_FIELDS = (
+    pa.field("phash", pa.int64()),
+    pa.field("sharpness", pa.float32()),
+    pa.field("has_exif", pa.bool_()),
+)
+LIKENESS_COLUMNS = tuple(field.name for field in LIKENESS_FIELDS)
 LOOKUP_COLUMNS = ("path", "fingerprint")  # B-tree indexed
 MAINTAIN_EVERY = 32  # table versions between optimisations (~1 s at 1M rows)
 # Versions older than this are deleted by an optimisation: all but the newest, in effect.
@@ -57,12 +65,26 @@ SQL_LIST_MAX = 500  # values in one IN (...) list
 
 
 def photo_schema(dimension: int) -> pa.Schema:
-    return pa.schema([*METADATA_FIELDS, pa.field("vector", pa.list_(pa.float32(), dimension))],
+    return pa.schema([*METADATA_FIELDS, *LIKENESS_FIELDS,
+                      pa.field("vector", pa.list_(pa.float32(), dimension))],
                      metadata={"photofinder_schema": str(SCHEMA_VERSION)})
 
 
+def _add_likeness_columns(index_dir: Path) -> None:
+    """Schema 1 to 2: empty likeness columns; `photofinder duplicates` measures those
+    photos when it first needs them."""
+    import lancedb
+
+    db = lancedb.connect(str(index_dir))
+    for name in db.list_tables().tables:
+        table = db.open_table(name)
+        missing = [f for f in LIKENESS_FIELDS if f.name not in table.schema.names]
+        if missing:
+            table.add_columns(missing)
+
+
 # Forward migrations of the index folder: MIGRATIONS[n] turns version n into n + 1.
-MIGRATIONS: dict[int, Callable[[Path], None]] = {}
+MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _add_likeness_columns}
 
 
 def migrate_index_folder(index_dir: Path) -> None:
@@ -139,16 +161,27 @@ def python_list(column: pa.ChunkedArray, slice_rows: int = 4096) -> list:
 
 
 def photos_from_arrow(table: pa.Table) -> list[Photo]:
+    """Photo records of rows; with their likeness where ``table`` has those columns."""
     columns = {name: python_list(table.column(name)) for name in METADATA_COLUMNS if name != "model_id"}
+    likenesses = _likenesses(table)
     return [
         Photo(
             path=columns["path"][i], folder=columns["folder"][i], size=columns["size"][i],
             mtime_ns=columns["mtime_ns"][i], fingerprint=columns["fingerprint"][i],
             width=columns["width"][i], height=columns["height"][i],
             taken_at=columns["taken_at"][i] or datetime.fromtimestamp(0),
+            likeness=likenesses[i],
         )
         for i in range(table.num_rows)
     ]
+
+
+def _likenesses(table: pa.Table) -> list[Likeness | None]:
+    if "phash" not in table.column_names:
+        return [None] * table.num_rows
+    phash, sharp, exif = (table.column(name).to_pylist() for name in LIKENESS_COLUMNS)
+    return [None if phash[i] is None else Likeness(phash[i], sharp[i] or 0.0, bool(exif[i]))
+            for i in range(table.num_rows)]
 
 
 class _ScanGuard:
@@ -241,6 +274,14 @@ class PhotoStore:
                 self._in_memory.append(data)
             self._maintain_if_due()
 
+    def add_rows(self, rows: pa.Table) -> None:
+        """Put back whole rows read by ``rows_of`` (an undone removal), replacing any of
+        the same paths."""
+        if not rows.num_rows:
+            return
+        photos = photos_from_arrow(rows)
+        self.upsert(photos, _vectors_of(rows))
+
     def delete_paths(self, paths: Iterable[str]) -> int:
         removed = 0
         for chunk, where in sql_in("path", list(paths)):
@@ -329,12 +370,45 @@ class PhotoStore:
         found: dict[str, tuple[Photo, np.ndarray]] = {}
         for _, where in sql_in("fingerprint", sorted(set(fingerprints))):
             with self._scans.read():
-                table = (self._table.search().select([*METADATA_COLUMNS, "vector"]).where(where)
-                         .limit(None).to_arrow())
+                table = (self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
+                         .where(where).limit(None).to_arrow())
             vectors = _vectors_of(table)
             for photo, vector in zip(photos_from_arrow(table), vectors):
                 found[photo.fingerprint] = (photo, vector)
         return found
+
+    def rows_of(self, paths: Sequence[str]) -> pa.Table:
+        """Whole rows (vectors too) of these paths: what undoing their removal puts back."""
+        tables = [photo_schema(self.dimension).empty_table()]
+        for _, where in sql_in("path", list(paths)):
+            with self._scans.read():
+                tables.append(self._table.search().where(where).limit(None).to_arrow())
+        return pa.concat_tables(tables, promote_options="permissive").cast(photo_schema(self.dimension))
+
+    def likeness_rows(self, search_filter: SearchFilter | None = None) -> pa.Table:
+        """What the duplicate finder compares, for every photo (or those ``search_filter``
+        allows): the metadata, likeness and vector columns."""
+        query = self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
+        where = filter_sql(search_filter)
+        if where:
+            query = query.where(where)
+        with self._scans.read(), self._translate_errors("read"):
+            return query.limit(None).to_arrow()
+
+    def set_likeness(self, photos: Sequence[Photo]) -> None:
+        """Store the likeness of photos indexed before it was measured (their other columns stay)."""
+        measured = [p for p in photos if p.likeness is not None]
+        if not measured:
+            return
+        data = pa.table({
+            "path": [p.path for p in measured],
+            "phash": pa.array([p.likeness.phash for p in measured], pa.int64()),
+            "sharpness": pa.array([p.likeness.sharpness for p in measured], pa.float32()),
+            "has_exif": pa.array([p.likeness.has_exif for p in measured], pa.bool_()),
+        })
+        with self._write_lock, self._translate_errors("write to"):
+            self._table.merge_insert("path").when_matched_update_all().execute(data)
+            self._maintain_if_due()
 
     def vector_of(self, path: str) -> np.ndarray | None:
         with self._scans.read():
@@ -400,6 +474,9 @@ class PhotoStore:
             "height": pa.array([p.height for p in photos], pa.int32()),
             "taken_at": pa.array([p.taken_at for p in photos], pa.timestamp("us")),
             "model_id": [self.model_id] * len(photos),
+            "phash": pa.array([p.likeness and p.likeness.phash for p in photos], pa.int64()),
+            "sharpness": pa.array([p.likeness and p.likeness.sharpness for p in photos], pa.float32()),
+            "has_exif": pa.array([p.likeness and p.likeness.has_exif for p in photos], pa.bool_()),
             "vector": pa.FixedSizeListArray.from_arrays(flat, self.dimension),
         }, schema=photo_schema(self.dimension))
 

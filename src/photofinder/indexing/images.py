@@ -93,6 +93,7 @@ class LoadedImage:
     height: int
     taken_at: datetime
     thumbnail: Image.Image | None = None
+    has_exif: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ def _loaded(decoded: _Decoded, min_side: int, fallback_time: datetime,
     if factor >= 2:
         image = image.reduce(factor)
     taken_at = _taken_at(decoded.exif) or fallback_time
-    return LoadedImage(image, decoded.width, decoded.height, taken_at, thumbnail)
+    return LoadedImage(image, decoded.width, decoded.height, taken_at, thumbnail,
+                       has_exif=len(decoded.exif) > 0)
 
 
 def _shrunk(image: Image.Image, longest: int) -> Image.Image:

@@ -28,9 +28,10 @@ from photofinder.embedder import Embedder
 from photofinder.errors import ImageError
 from photofinder.fingerprint import fingerprint
 from photofinder.indexing.images import load_image
+from photofinder.indexing.likeness import likeness_of
 from photofinder.indexing.survey import survey, survey_in_child_process
 from photofinder.config import absolute_path
-from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Photo
+from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Likeness, Photo
 from photofinder.store import PhotoStore
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
 
@@ -53,6 +54,7 @@ class _Prepared:
     width: int = 0
     height: int = 0
     taken_at: object = None
+    likeness: Likeness | None = None
 
 
 @dataclass
@@ -223,7 +225,8 @@ class _Run:
             return FileProblem(stat.path, str(exc))
         if thumbnail_file:
             self._write_thumbnail(thumbnail_file, loaded.thumbnail)
-        return _Prepared(stat, fp, tensor, loaded.width, loaded.height, loaded.taken_at)
+        return _Prepared(stat, fp, tensor, loaded.width, loaded.height, loaded.taken_at,
+                         likeness_of(loaded.image, loaded.has_exif))
 
     def _missing_thumbnail(self, stat: FileStat) -> Path | None:
         """Where this photo's grid thumbnail should go, if it is wanted and not there yet."""
@@ -272,7 +275,7 @@ class _Run:
             return
         vectors = self.embedder.embed_tensors(torch.stack([p.tensor for p in items]))
         for item, vector in zip(items, vectors):
-            self._stage(item, vector, item.width, item.height, item.taken_at)
+            self._stage(item, vector, item.width, item.height, item.taken_at, item.likeness)
         self.counts["embedded"] += len(items)
 
     def _reuse_pending(self) -> None:
@@ -287,7 +290,7 @@ class _Run:
                 self._embed_late(item)
                 continue
             photo, vector = row
-            self._stage(item, vector, photo.width, photo.height, photo.taken_at)
+            self._stage(item, vector, photo.width, photo.height, photo.taken_at, photo.likeness)
             self.counts["reused"] += 1
 
     def _embed_late(self, item: _Prepared) -> None:
@@ -297,14 +300,15 @@ class _Run:
             self.report(FileProblem(item.stat.path, str(exc)))
             return
         vector = self.embedder.embed_images([loaded.image])[0]
-        self._stage(item, vector, loaded.width, loaded.height, loaded.taken_at)
+        self._stage(item, vector, loaded.width, loaded.height, loaded.taken_at,
+                    likeness_of(loaded.image, loaded.has_exif))
 
-    def _stage(self, item: _Prepared, vector, width, height, taken_at) -> None:
+    def _stage(self, item: _Prepared, vector, width, height, taken_at, likeness) -> None:
         path = item.stat.path
         photo = Photo(
             path=path, folder=os.path.dirname(path), size=item.stat.size,
             mtime_ns=item.stat.mtime_ns, fingerprint=item.fingerprint,
-            width=int(width), height=int(height), taken_at=taken_at,
+            width=int(width), height=int(height), taken_at=taken_at, likeness=likeness,
         )
         self.batch.photos.append(photo)
         self.batch.vectors.append(vector)
