@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,17 +30,21 @@ def camera_exif(seed: int, picture: Image.Image) -> bytes:
                       preview_jpeg(picture))
 
 
-def camera_photos(count: int, folder: Path | None = None) -> list[Path]:
-    """``count`` 12 MP JPEGs (quality 90), generated on first use into the cache folder."""
+def camera_photos(count: int, folder: Path | None = None,
+                  size: tuple[int, int] = CAMERA_SIZE, workers: int = 1) -> list[Path]:
+    """``count`` JPEGs of ``size`` (12 MP by default, quality 90), generated on first use
+    into the cache folder, by ``workers`` threads."""
     folder = folder or CACHE / "camera-12mp-with-preview"
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
+
+    def made(i: int) -> Path:
         path = folder / f"IMG_{i:04d}.jpg"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            picture = camera_photo(i)
+            tmp = path.with_suffix(f".{i}.tmp")
+            picture = camera_photo(i, size)
             picture.save(tmp, "JPEG", quality=90, exif=camera_exif(i, picture))
             os.replace(tmp, path)
-        paths.append(path)
-    return paths
+        return path
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(made, range(count)))

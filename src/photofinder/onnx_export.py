@@ -56,7 +56,8 @@ def export(visual, input_size: int, preprocess: dict, folder: Path) -> dict:
     (folder / META_FILE).unlink(missing_ok=True)
     fp32, int8 = (folder / IMAGE_FILES[p] for p in ("fp32", "int8"))
     probe = torch.zeros(2, 3, input_size, input_size)
-    with _written(fp32) as tmp, warnings.catch_warnings(), torch.inference_mode():
+    # Not under inference_mode: there attention takes a fused fast path ONNX cannot express.
+    with _written(fp32) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(visual, (probe,), str(tmp), input_names=["pixels"],
                           output_names=["features"], opset_version=OPSET, dynamo=False,
