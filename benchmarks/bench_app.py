@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import CACHE, camera_photo  # noqa: E402
+from camera_photos import CACHE, camera_photo
 
-from photofinder.config import Paths, Settings  # noqa: E402
-from photofinder.embedder import TEXT_TOWERS_DIR, ModelSpec  # noqa: E402
-from photofinder.records import Photo  # noqa: E402
-from photofinder.store import PhotoStore  # noqa: E402
-from photofinder.user_data import UserData  # noqa: E402
+from photofinder.config import Paths, Settings
+from photofinder.embedder import TEXT_TOWERS_DIR, ModelSpec
+from photofinder.records import Photo
+from photofinder.store import PhotoStore
+from photofinder.user_data import UserData
 
 DIM = 512
 DISTINCT = 200
@@ -189,7 +189,8 @@ APP_DRIVER = textwrap.dedent("""
             with open("/proc/self/status") as fh:
                 status = dict(line.split(":", 1) for line in fh)
             report.update(photos=window.library_ctl.model.rowCount(), steps=len(gaps),
-                          longest_gap_ms=max(gaps) * 1000, p99_gap_ms=float(sorted(gaps)[int(0.99 * len(gaps))] * 1000),
+                          longest_gap_ms=max(gaps) * 1000,
+                          p99_gap_ms=float(sorted(gaps)[int(0.99 * len(gaps))] * 1000),
                           longest_gap_cpu_wait_ms=worst["cpu_wait_ms"],
                           gaps_over_50_ms=sum(gap > 0.05 for gap in gaps),
                           rss_mb=int(status["VmRSS"].split()[0]) / 1024,

@@ -22,13 +22,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import camera_photos  # noqa: E402
+from camera_photos import camera_photos
 
-from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec  # noqa: E402
-from photofinder.hardware import Placement, cpu_has_fast_bf16, pick_placement  # noqa: E402
-from photofinder.indexing.images import load_image  # noqa: E402
-from photofinder.indexing.indexer import Indexer  # noqa: E402
-from photofinder.store import PhotoStore  # noqa: E402
+from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec
+from photofinder.hardware import Placement, cpu_has_fast_bf16, pick_placement
+from photofinder.indexing.images import load_image
+from photofinder.indexing.indexer import Indexer
+from photofinder.store import PhotoStore
 
 
 def embed_only(embedder: Embedder, count: int) -> float:

@@ -42,13 +42,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import camera_photos  # noqa: E402
+from camera_photos import camera_photos
 
-from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec  # noqa: E402
-from photofinder.indexing.indexer import COMMIT_ROWS, Indexer  # noqa: E402
-from photofinder.records import Photo, SearchFilter  # noqa: E402
-from photofinder.store import PhotoStore  # noqa: E402
-from photofinder.vector_index import PARTITION_MIN_ROWS  # noqa: E402
+from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec
+from photofinder.indexing.indexer import COMMIT_ROWS, Indexer
+from photofinder.records import Photo, SearchFilter
+from photofinder.store import PhotoStore
+from photofinder.vector_index import PARTITION_MIN_ROWS
 
 DIM = 512
 K = 100

@@ -30,16 +30,16 @@ from typing import Callable
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import camera_photos  # noqa: E402
+from camera_photos import camera_photos
 
-from photofinder.embedder import Embedder, ModelSpec  # noqa: E402
-from photofinder.indexing.images import load_image  # noqa: E402
-from photofinder.indexing.indexer import Indexer  # noqa: E402
-from photofinder.store import PhotoStore  # noqa: E402
-from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail  # noqa: E402
-from photofinder_testing.tinymodel import MODEL_NAME  # noqa: E402
-from photofinder_testing.tinymodel.train import ensure_trained  # noqa: E402
-from photofinder.ui.thumbnails import tile_image  # noqa: E402
+from photofinder.embedder import Embedder, ModelSpec
+from photofinder.indexing.images import load_image
+from photofinder.indexing.indexer import Indexer
+from photofinder.store import PhotoStore
+from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
+from photofinder_testing.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel.train import ensure_trained
+from photofinder.ui.thumbnails import tile_image
 
 WORKERS = 2
 MODELS = Path(os.environ.get("PHOTOFINDER_TEST_CACHE",

@@ -11,7 +11,8 @@ from PIL import Image
 
 from photofinder_testing.camera_exif import exif_block, preview_jpeg
 
-CACHE = Path(os.environ.get("PHOTOFINDER_BENCH_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "bench"))
+CACHE = Path(os.environ.get("PHOTOFINDER_BENCH_CACHE",
+                            Path(__file__).resolve().parents[1] / ".cache" / "bench"))
 CAMERA_SIZE = (4000, 3000)
 
 

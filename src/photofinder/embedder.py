@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import importlib.util
 import json
 import logging
@@ -357,7 +356,7 @@ class Embedder:
     def _choose_quietly(self, probes) -> None:
         try:
             self.choose_backend(probes)
-        except Exception:  # noqa: BLE001 - torch keeps serving; the log says why
+        except Exception:  # torch keeps serving; the log says why
             log.exception("choosing the fastest backend failed; torch keeps embedding")
 
     def choose_backend(self, probes: "torch.Tensor") -> Choice:
@@ -444,7 +443,7 @@ class Embedder:
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         except PhotofinderError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a user's weights file can fail in any way
+        except Exception as exc:  # a user's weights file can fail in any way
             first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise ModelError(
                 f"cannot load {self.spec.arch} weights from {weights}: {first_line}") from exc

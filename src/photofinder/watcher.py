@@ -154,7 +154,7 @@ class FolderWatcher:
             if self.on_problem:
                 where = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
                 self.on_problem(FileProblem(where, f"changes not indexed: {exc}"))
-        except Exception:  # noqa: BLE001 - a failed batch must not stop the watching
+        except Exception:  # a failed batch must not stop the watching
             log.exception("indexing %d changed paths failed", len(paths))
 
 

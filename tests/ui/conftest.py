@@ -12,10 +12,10 @@ import weakref
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
+import pytest
+from PySide6.QtCore import QThread, QThreadPool, QTimer
 
-from photofinder.ui.workers import background_pool  # noqa: E402
+from photofinder.ui.workers import background_pool
 
 POOL_GRACE_MS = 3000
 IGNORED_QT_MESSAGES = ["propagateSizeHints"]  # the offscreen platform says this on every show

@@ -177,7 +177,8 @@ def test_offline_photo_keeps_the_thumbnail_of_its_indexed_version(qtbot, tmp_pat
 
 def test_results_reach_the_gui_thread_in_batches(qtbot, tmp_path, make_cache, monkeypatch):
     """Each call into the GUI thread must win the GIL back from busy workers: one per batch."""
-    monkeypatch.setattr(thumbnails, "tile_image", lambda *args: (QImage(8, 8, QImage.Format.Format_RGB32), True))
+    tile = QImage(8, 8, QImage.Format.Format_RGB32)
+    monkeypatch.setattr(thumbnails, "tile_image", lambda *args: (tile, True))
     cache = make_cache(tmp_path)
     wake_ups = []
     cache._results.arrived.connect(lambda: wake_ups.append(1), Qt.ConnectionType.DirectConnection)
