@@ -27,11 +27,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import camera_photos  # noqa: E402
+from camera_photos import camera_photos
 
-from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec  # noqa: E402
-from photofinder.hardware import Placement, cpu_has_fast_bf16, cpu_name  # noqa: E402
-from photofinder.indexing.images import load_image  # noqa: E402
+from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec
+from photofinder.hardware import Placement, cpu_has_fast_bf16, cpu_name
+from photofinder.indexing.images import load_image
 
 ARCH = "ViT-B-32"
 
