@@ -281,3 +281,42 @@ def test_all_shared_photos_load(shared_photos):
         assert loaded.image.mode == "RGB"
         assert 224 <= min(loaded.image.size) < 448 or min(loaded.width, loaded.height) < 448, path
         assert loaded.width >= loaded.image.width and loaded.height >= loaded.image.height
+
+
+def camera_jpeg_with_mpf_preview(path: Path, preview_size: tuple[int, int]) -> None:
+    """A 2400x1800 grey photo carrying a red MPF preview: which one decoded shows in the colour."""
+    main = Image.new("RGB", (2400, 1800), (128, 128, 128))
+    main.save(path, "MPO", save_all=True, append_images=[Image.new("RGB", preview_size, (200, 0, 0))],
+              exif=exif_block("MPF Camera", 6, "2024:01:02 03:04:05", None))
+
+
+def test_a_large_mpf_preview_is_decoded_instead_of_the_photo(tmp_path):
+    path = tmp_path / "camera.jpg"
+    camera_jpeg_with_mpf_preview(path, (1600, 1200))
+    loaded = load_image(path, 224, 320)
+    assert loaded.image.getpixel((5, 5))[0] > 150  # the preview's red
+    assert (loaded.width, loaded.height) == (1800, 2400)  # the photo's size, turned by its EXIF
+    assert loaded.image.height > loaded.image.width and loaded.thumbnail.size == (240, 320)
+    assert loaded.taken_at == datetime(2024, 1, 2, 3, 4, 5)
+    assert load_thumbnail(path, 320).getpixel((5, 5))[0] > 150
+
+
+@pytest.mark.parametrize("preview_size", [(320, 240), (1600, 900)], ids=["small", "other-shape"])
+def test_an_mpf_preview_too_small_or_of_another_shape_is_left_alone(tmp_path, preview_size):
+    path = tmp_path / "camera.jpg"
+    camera_jpeg_with_mpf_preview(path, preview_size)
+    assert load_image(path, 224).image.getpixel((5, 5)) == (128, 128, 128)
+
+
+def test_raw_files_are_photos_and_a_broken_one_is_one_line(tmp_path):
+    pytest.importorskip("rawpy")
+    from photofinder.indexing.scanner import is_photo_name
+
+    assert all(is_photo_name(f"IMG.{ext}") for ext in ("CR2", "cr3", "NEF", "arw", "dng", "RAF", "orf"))
+    fake = tmp_path / "broken.nef"
+    fake.write_bytes(b"II*\x00" + os.urandom(4000))
+    with pytest.raises(ImageError, match="unreadable RAW file") as error:
+        load_image(fake, 224)
+    assert "\n" not in str(error.value)
+    with pytest.raises(ImageError, match="unreadable RAW file"):
+        load_thumbnail(fake, 128)

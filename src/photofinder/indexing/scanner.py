@@ -7,6 +7,7 @@ a second on a local disk.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import stat
@@ -43,9 +44,14 @@ def _register_optional_decoders() -> dict[str, tuple[str, ...]]:
 
 OPTIONAL_DECODERS = _register_optional_decoders()
 
+# Camera RAW files, indexed through their embedded JPEG preview (rawpy), where rawpy is.
+RAW_EXTENSIONS: frozenset[str] = frozenset(
+    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".raf", ".orf", ".rw2", ".pef", ".srw"}
+) if importlib.util.find_spec("rawpy") else frozenset()
+
 PHOTO_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
-).union(*OPTIONAL_DECODERS.values())
+).union(*OPTIONAL_DECODERS.values(), RAW_EXTENSIONS)
 
 # Thumbnails, trash and metadata that NAS boxes and operating systems put among photos.
 # Dot-folders (.thumbnails, .Trash-1000, .Spotlight-V100, .@__thumb) go as hidden.
@@ -64,6 +70,10 @@ SYSTEM_FOLDERS = frozenset(
         "__MACOSX",  # resource forks unpacked from zip files
     )
 )
+
+
+def is_raw_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in RAW_EXTENSIONS
 
 
 def is_photo_name(name: str) -> bool:
