@@ -160,3 +160,26 @@ def test_searches_follow_writes_made_after_the_first_search(store, tmp_path):
     assert [h.photo.path for h in store.search(unit(1), k=10)] == ["/p/a.jpg"]
     reopened = PhotoStore(tmp_path / "index", "test/model", DIM)
     assert [h.photo.path for h in reopened.search(unit(1), k=10)] == ["/p/a.jpg"]
+
+
+def test_rows_without_vectors_are_listed_but_never_searched(store):
+    store.upsert([make_photo("/p/a.jpg"), make_photo("/p/b.jpg", fingerprint="fp-b")],
+                 [unit(1), None])
+    assert store.count() == 2 and store.count_without_vectors() == 1
+    assert sorted(p.path for p in store.photos()) == ["/p/a.jpg", "/p/b.jpg"]
+    assert [h.photo.path for h in store.search(unit(1), k=10)] == ["/p/a.jpg"]
+    assert store.vector_of("/p/b.jpg") is None
+    assert store.known_fingerprints(["fp-b", "fp-/p/a.jpg"]) == {"fp-/p/a.jpg"}
+    assert list(store.rows_by_fingerprint(["fp-b"])) == []
+    assert store.file_stats(["/p"], without_vectors=True).column("path").to_pylist() == ["/p/b.jpg"]
+    store.upsert([make_photo("/p/b.jpg", fingerprint="fp-b")], [unit(0, 1)])  # the model came
+    assert store.count_without_vectors() == 0
+    assert [h.photo.path for h in store.search(unit(0, 1), k=1)] == ["/p/b.jpg"]
+
+
+def test_a_vector_can_be_cleared_after_the_first_search(store):
+    store.upsert([make_photo("/p/a.jpg"), make_photo("/p/b.jpg")], np.stack([unit(1), unit(1, 1)]))
+    assert len(store.search(unit(1), k=10)) == 2  # the in-memory index is loaded
+    store.upsert([make_photo("/p/a.jpg", fingerprint="edited")], [None])  # changed, no model
+    assert [h.photo.path for h in store.search(unit(1), k=10)] == ["/p/b.jpg"]
+    assert store.count() == 2

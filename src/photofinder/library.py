@@ -156,11 +156,15 @@ class Library:
               cancel: threading.Event | None = None,
               on_commit: Callable[[IndexChanges], None] | None = None,
               on_problem: Callable[[FileProblem], None] | None = None,
-              forget_missing: bool = False, survey_in_child: bool = False) -> IndexChanges:
-        """Index the given folders or files (default: all library folders)."""
+              forget_missing: bool = False, survey_in_child: bool = False,
+              embed: bool = True) -> IndexChanges:
+        """Index the given folders or files (default: all library folders). Without
+        ``embed`` (no model yet) photos are stored without vectors, to browse; the next
+        run with ``embed`` gives them their vectors."""
         roots = roots if roots is not None else self.folders()
         changes = self._indexer(self.store, self.embedder).run(
-            roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child)
+            roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child,
+            embed)
         if changes.added:
             self.user_data.follow_moves(changes.photos)
         if len(changes.added) + len(changes.updated) >= 1000:
@@ -250,6 +254,7 @@ class Library:
         info = self.embedder.info or self.embedder.remembered_info()
         return {
             "photos": self.store.count(),
+            "photos_without_vectors": self.store.count_without_vectors(),
             "folders": self.folders(),
             "model": spec.model_id,
             "device": info.device if info else None,

@@ -6,6 +6,10 @@ next run sees either all of a batch or none of it. Rows are keyed on path.
 Searches run on a copy of the vectors in memory (``vector_index``), filled on
 the first search and kept in step with every write made here.
 
+A row's vector may be null: a photo scanned while no model was available (offline
+first run) is listed, browsable and sorted by date at once, and gets its vector from
+the next indexing run that has the model. Searches see only rows with vectors.
+
 Paths and fingerprints have B-tree indexes, so a commit or a lookup reads a
 few pages rather than a column of the whole library. Every MAINTAIN_EVERY
 versions the table is optimised: small fragments merged, new rows brought into
@@ -27,6 +31,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from photofinder.errors import StoreError
 from photofinder.memory import return_freed_memory
@@ -34,7 +39,7 @@ from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
 
 log = logging.getLogger("photofinder.store")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 METADATA_FIELDS = (
     pa.field("path", pa.string(), nullable=False),
     pa.field("folder", pa.string()),
@@ -62,6 +67,7 @@ MAINTAIN_EVERY = 32  # table versions between optimisations (~1 s at 1M rows)
 # and one process writes an index folder at a time.
 KEEP_VERSIONS_FOR = timedelta(milliseconds=1)
 SQL_LIST_MAX = 500  # values in one IN (...) list
+HAS_VECTOR = "vector IS NOT NULL"
 
 
 def photo_schema(dimension: int) -> pa.Schema:
@@ -83,8 +89,17 @@ def _add_likeness_columns(index_dir: Path) -> None:
             table.add_columns(missing)
 
 
+def _allow_rows_without_vectors(index_dir: Path) -> None:
+    """2 -> 3: rows may lack a vector. Every older row has one, so nothing is rewritten;
+    the new number keeps an older photofinder (whose search reads every row's vector)
+    away from a folder that holds such rows."""
+
+
 # Forward migrations of the index folder: MIGRATIONS[n] turns version n into n + 1.
-MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _add_likeness_columns}
+MIGRATIONS: dict[int, Callable[[Path], None]] = {
+    1: _add_likeness_columns,
+    2: _allow_rows_without_vectors,
+}
 
 
 def migrate_index_folder(index_dir: Path) -> None:
@@ -133,22 +148,22 @@ def sql_in(column: str, values: Sequence[str]) -> Iterator[tuple[Sequence[str], 
         yield chunk, f"{column} IN (" + ",".join(sql_string(v) for v in chunk) + ")"
 
 
-def filter_sql(search_filter: SearchFilter | None) -> str | None:
-    if search_filter is None:
-        return None
-    clauses = []
-    if search_filter.folders:
+def filter_sql(search_filter: SearchFilter | None, *more: str) -> str | None:
+    """The WHERE clause of a filter, and'ed with the ``more`` clauses."""
+    clauses = list(more)
+    if search_filter is not None and search_filter.folders:
         clauses.append("(" + " OR ".join(sql_prefix(f) for f in search_filter.folders) + ")")
-    if search_filter.taken_after:
+    if search_filter is not None and search_filter.taken_after:
         clauses.append(f"taken_at >= timestamp '{search_filter.taken_after.isoformat(sep=' ')}'")
-    if search_filter.taken_before:
+    if search_filter is not None and search_filter.taken_before:
         clauses.append(f"taken_at < timestamp '{search_filter.taken_before.isoformat(sep=' ')}'")
     return " AND ".join(clauses) or None
 
 
 def _vectors_of(table: pa.Table) -> np.ndarray:
     column = table.column("vector").combine_chunks()
-    return column.values.to_numpy().reshape(len(column), -1).astype(np.float32, copy=False)
+    shape = (len(column), column.type.list_size)
+    return column.values.to_numpy().reshape(shape).astype(np.float32, copy=False)
 
 
 def python_list(column: pa.ChunkedArray, slice_rows: int = 4096) -> list:
@@ -254,8 +269,9 @@ class PhotoStore:
 
     # --- writing -------------------------------------------------------------
 
-    def upsert(self, photos: Sequence[Photo], vectors: np.ndarray) -> None:
-        """Insert or replace rows by path, in one commit."""
+    def upsert(self, photos: Sequence[Photo], vectors: np.ndarray | Sequence[np.ndarray | None]) -> None:
+        """Insert or replace rows by path, in one commit; a None vector stores the photo
+        without one (no model yet), to be embedded by a later run."""
         if not photos:
             return
         data = self._to_arrow(photos, vectors)
@@ -266,12 +282,12 @@ class PhotoStore:
                 (self._table.merge_insert("path")
                  .when_matched_update_all()
                  .when_not_matched_insert_all()
-                 .execute(data))
+                 .execute(data, on_bad_vectors="null"))  # null: no vector yet, not "bad"
             else:  # new photos only: nothing to match, so no join against the table
-                self._table.add(data)
+                self._table.add(data, on_bad_vectors="null")
             if self._in_memory is not None:
                 self._in_memory.remove_paths(sorted(replaced))
-                self._in_memory.append(data)
+                self._in_memory.append(data.filter(pc.is_valid(data.column("vector"))))
             self._maintain_if_due()
 
     def add_rows(self, rows: pa.Table) -> None:
@@ -279,8 +295,9 @@ class PhotoStore:
         the same paths."""
         if not rows.num_rows:
             return
-        photos = photos_from_arrow(rows)
-        self.upsert(photos, _vectors_of(rows))
+        has_vector = pc.is_valid(rows.column("vector")).to_pylist()
+        vectors = [v if ok else None for v, ok in zip(_vectors_of(rows), has_vector)]
+        self.upsert(photos_from_arrow(rows), vectors)
 
     def delete_paths(self, paths: Iterable[str]) -> int:
         removed = 0
@@ -339,6 +356,11 @@ class PhotoStore:
         with self._scans.read():
             return self._table.count_rows(filter_sql(search_filter))
 
+    def count_without_vectors(self) -> int:
+        """Photos scanned while no model was available: what the next run embeds."""
+        with self._scans.read():
+            return self._table.count_rows("vector IS NULL")
+
     def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
         query = self._table.search().select(list(METADATA_COLUMNS))
         where = filter_sql(search_filter)
@@ -348,30 +370,33 @@ class PhotoStore:
             table = query.limit(None).to_arrow()
         return photos_from_arrow(table)
 
-    def file_stats(self, roots: Sequence[str]) -> pa.Table:
-        """path, size and mtime_ns of the rows at or below ``roots``: all an unchanged-file
-        check needs, as Arrow (no Python objects). Each query covers 32 roots, each an
-        index range."""
+    def file_stats(self, roots: Sequence[str], without_vectors: bool = False) -> pa.Table:
+        """path, size and mtime_ns of the rows at or below ``roots`` (only those that still
+        lack a vector, if asked): all an unchanged-file check needs, as Arrow (no Python
+        objects). Each query covers 32 roots, each an index range."""
         columns = ["path", "size", "mtime_ns"]
         tables = [photo_schema(self.dimension).empty_table().select(columns)]
+        more = ("vector IS NULL",) if without_vectors else ()
         for start in range(0, len(roots), 32):
-            where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])))
+            where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])), *more)
             with self._scans.read():
                 tables.append(self._table.search().select(columns).where(where)
                               .limit(None).to_arrow())
         return pa.concat_tables(tables)
 
     def known_fingerprints(self, fingerprints: Iterable[str]) -> set[str]:
-        """Which of these fingerprints the table holds: an index lookup, not a column read."""
-        return set(self._matching("fingerprint", fingerprints))
+        """Which of these fingerprints the table holds a vector for: an index lookup, not a
+        column read."""
+        return set(self._matching("fingerprint", fingerprints, HAS_VECTOR))
 
     def rows_by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, tuple[Photo, np.ndarray]]:
-        """Stored rows of files with these fingerprints: moved or copied photos reuse them."""
+        """Stored rows with vectors of files with these fingerprints: moved or copied photos
+        reuse them."""
         found: dict[str, tuple[Photo, np.ndarray]] = {}
         for _, where in sql_in("fingerprint", sorted(set(fingerprints))):
             with self._scans.read():
                 table = (self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
-                         .where(where).limit(None).to_arrow())
+                         .where(f"{where} AND {HAS_VECTOR}").limit(None).to_arrow())
             vectors = _vectors_of(table)
             for photo, vector in zip(photos_from_arrow(table), vectors):
                 found[photo.fingerprint] = (photo, vector)
@@ -386,12 +411,10 @@ class PhotoStore:
         return pa.concat_tables(tables, promote_options="permissive").cast(photo_schema(self.dimension))
 
     def likeness_rows(self, search_filter: SearchFilter | None = None) -> pa.Table:
-        """What the duplicate finder compares, for every photo (or those ``search_filter``
-        allows): the metadata, likeness and vector columns."""
-        query = self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
-        where = filter_sql(search_filter)
-        if where:
-            query = query.where(where)
+        """What the duplicate finder compares, for every photo with a vector (or those
+        ``search_filter`` allows): the metadata, likeness and vector columns."""
+        query = (self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
+                 .where(filter_sql(search_filter, HAS_VECTOR)))
         with self._scans.read(), self._translate_errors("read"):
             return query.limit(None).to_arrow()
 
@@ -412,13 +435,14 @@ class PhotoStore:
 
     def vector_of(self, path: str) -> np.ndarray | None:
         with self._scans.read():
-            table = (self._table.search().select(["vector"]).where(f"path = {sql_string(path)}")
-                     .limit(1).to_arrow())
+            table = (self._table.search().select(["vector"])
+                     .where(f"path = {sql_string(path)} AND {HAS_VECTOR}").limit(1).to_arrow())
         return _vectors_of(table)[0] if table.num_rows else None
 
-    def _matching(self, column: str, values: Iterable[str]) -> Iterator[str]:
-        """The values of ``values`` found in ``column``."""
+    def _matching(self, column: str, values: Iterable[str], *more: str) -> Iterator[str]:
+        """The values of ``values`` found in ``column`` (of rows passing ``more``)."""
         for _, where in sql_in(column, sorted(set(values))):
+            where = " AND ".join((where, *more))
             with self._scans.read():
                 table = self._table.search().select([column]).where(where).limit(None).to_arrow()
             yield from table.column(column).to_pylist()
@@ -444,7 +468,8 @@ class PhotoStore:
         columns = [*METADATA_COLUMNS, "vector"]
         index = VectorIndex(self.dimension, pa.schema(METADATA_FIELDS))
         with self._translate_errors("read"):
-            for batch in self._table.search().select(columns).limit(None).to_batches(20_000):
+            for batch in (self._table.search().select(columns).where(HAS_VECTOR).limit(None)
+                          .to_batches(20_000)):
                 index.append(pa.Table.from_batches([batch]), partition=False)
         return_freed_memory()  # the read's buffers
         index.partition_in_background_if_due()
@@ -459,11 +484,17 @@ class PhotoStore:
 
     # --- helpers -------------------------------------------------------------
 
-    def _to_arrow(self, photos: Sequence[Photo], vectors: np.ndarray) -> pa.Table:
+    def _to_arrow(self, photos: Sequence[Photo],
+                  vectors: np.ndarray | Sequence[np.ndarray | None]) -> pa.Table:
+        missing = [] if isinstance(vectors, np.ndarray) else [v is None for v in vectors]
+        if any(missing):
+            blank = np.zeros(self.dimension, np.float32)
+            vectors = [blank if v is None else v for v in vectors]
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape != (len(photos), self.dimension):
             raise ValueError(f"vectors shape {vectors.shape} does not fit {len(photos)} photos")
         flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        mask = pa.array(missing, pa.bool_()) if any(missing) else None
         return pa.table({
             "path": [p.path for p in photos],
             "folder": [p.folder for p in photos],
@@ -477,7 +508,7 @@ class PhotoStore:
             "phash": pa.array([p.likeness and p.likeness.phash for p in photos], pa.int64()),
             "sharpness": pa.array([p.likeness and p.likeness.sharpness for p in photos], pa.float32()),
             "has_exif": pa.array([p.likeness and p.likeness.has_exif for p in photos], pa.bool_()),
-            "vector": pa.FixedSizeListArray.from_arrays(flat, self.dimension),
+            "vector": pa.FixedSizeListArray.from_arrays(flat, self.dimension, mask=mask),
         }, schema=photo_schema(self.dimension))
 
     class _translate_errors:

@@ -140,3 +140,28 @@ def test_roundabout_paths_name_the_same_photos(library, tmp_path):
     assert len(first.added) == 6 and again.is_empty
     query = str(roundabout / photos[0][0].name)
     assert str(photos[0][0]) not in [h.photo.path for h in library.similar(query, k=5)]
+
+
+def test_without_a_model_photos_are_listed_then_embedded_when_it_comes(library, tmp_path):
+    photos = write_photos(tmp_path / "p", 12, seed=9)
+    scanned = library.index([str(tmp_path / "p")], embed=False)
+    assert len(scanned.added) == 12 and not library.embedder.is_loaded
+    listed = library.photos()
+    assert len(listed) == 12 and all(p.width > 0 for p in listed)
+    assert [p.taken_at for p in listed] == sorted((p.taken_at for p in listed), reverse=True)
+    assert library.status()["photos_without_vectors"] == 12
+    assert library.search_text("a red circle", k=5) == []
+    progress = []
+    embedded = library.index([str(tmp_path / "p")], progress=progress.append)
+    assert sorted(embedded.updated) == sorted(str(path) for path, _ in photos)
+    assert progress[-1].embedded == 12 and progress[-1].total == 12
+    assert library.status()["photos_without_vectors"] == 0
+    assert len(library.search_text("a red circle", k=5)) == 5
+
+
+def test_a_scan_without_a_model_keeps_vectors_of_moved_photos(library, tmp_path):
+    write_photos(tmp_path / "lib" / "trip", 6, seed=10)
+    index(library, tmp_path / "lib")
+    os.rename(tmp_path / "lib" / "trip", tmp_path / "lib" / "holiday")
+    changes = library.index([str(tmp_path / "lib")], embed=False)
+    assert len(changes.added) == 6 and library.status()["photos_without_vectors"] == 0

@@ -7,6 +7,10 @@ a bounded number of photos ahead of the model, and written in batches: each
 batch is one atomic commit, so a killed run resumes where it stopped. Given a
 thumbnail folder, the pool also stores each decoded photo's grid thumbnail, so
 the grid never decodes an indexed photo a second time.
+
+Without a model (offline first run) a run only scans: photos are stored with their
+size, date and thumbnail but no vector, so the library can be browsed at once; the
+next run with the model embeds them.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from photofinder.errors import ImageError
 from photofinder.fingerprint import fingerprint
 from photofinder.indexing.images import load_image
 from photofinder.indexing.likeness import likeness_of
-from photofinder.indexing.survey import survey, survey_in_child_process
+from photofinder.indexing.survey import Survey, survey, survey_in_child_process
 from photofinder.config import absolute_path
 from photofinder.records import FileProblem, FileStat, IndexChanges, IndexProgress, Likeness, Photo
-from photofinder.store import PhotoStore
+from photofinder.store import PhotoStore, python_list
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
 
 log = logging.getLogger("photofinder.scan")
@@ -55,12 +59,13 @@ class _Prepared:
     height: int = 0
     taken_at: object = None
     likeness: Likeness | None = None
+    known: bool = False  # a stored or staged photo has this fingerprint: reuse its vector
 
 
 @dataclass
 class _Batch:
     photos: list[Photo] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
+    vectors: list[np.ndarray | None] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
@@ -82,11 +87,13 @@ class Indexer:
             cancel: threading.Event | None = None,
             on_commit: Callable[[IndexChanges], None] | None = None,
             on_problem: Callable[[FileProblem], None] | None = None,
-            forget_missing: bool = False, survey_in_child: bool = False) -> IndexChanges:
+            forget_missing: bool = False, survey_in_child: bool = False,
+            embed: bool = True) -> IndexChanges:
         """Index ``roots`` (folders or files). A missing root keeps its photos (an unplugged
         drive) unless ``forget_missing``: the watcher saw it deleted. ``survey_in_child``
         compares many indexed photos with the disk in a child process: a GUI's thread
-        keeps the GIL."""
+        keeps the GIL. Without ``embed`` new photos are stored without vectors and the
+        model is never loaded; with it, photos stored so are embedded too."""
         cancel = cancel or threading.Event()
         problems: list[FileProblem] = []
 
@@ -111,7 +118,9 @@ class Indexer:
         if survey_in_child and stats.num_rows >= CHILD_SURVEY_ROWS:
             found = survey_in_child_process(online, self.excluded, stats, report, cancel)
         found = found or survey(online, self.excluded, stats, report)
-        run = _Run(self, found.todo, found.indexed, progress, cancel, on_commit, report)
+        if embed:
+            _add_unembedded(found, self.store.file_stats(online, without_vectors=True))
+        run = _Run(self, found.todo, found.indexed, progress, cancel, on_commit, report, embed)
         added, updated = run.execute()
         run.report_thumbnail_error()
         removed: list[str] = []
@@ -130,7 +139,7 @@ class _Run:
     """The pipeline of one run: fingerprint+decode in a pool, embed and commit here."""
 
     def __init__(self, indexer: Indexer, todo: list[FileStat], indexed: set[str], progress, cancel,
-                 on_commit, report):
+                 on_commit, report, embed: bool):
         self.indexer = indexer
         self.store = indexer.store
         self.embedder = indexer.embedder
@@ -140,7 +149,8 @@ class _Run:
         self.cancel = cancel
         self.on_commit = on_commit
         self.report = report
-        self.fresh: dict[str, tuple[Photo, np.ndarray]] = {}  # staged this run, maybe uncommitted
+        self.embeds = embed
+        self.fresh: dict[str, tuple[Photo, np.ndarray | None]] = {}  # staged, maybe uncommitted
         self.batch = _Batch()
         self.pending_embed: list[_Prepared] = []
         self.pending_reuse: list[_Prepared] = []
@@ -155,7 +165,8 @@ class _Run:
     def execute(self) -> tuple[list[str], list[str]]:
         if not self.todo:
             return [], []
-        self.embedder.load()
+        if self.embeds:
+            self.embedder.load()
         min_side = self.embedder.input_size
         lookahead = self.embedder.batch_size * 3
         with ThreadPoolExecutor(self.indexer.workers, thread_name_prefix="pf-decode") as pool:
@@ -214,13 +225,13 @@ class _Run:
         if isinstance(fp, FileProblem):
             return fp
         if known:
-            return _Prepared(stat, fp)
+            return _Prepared(stat, fp, known=True)
         if self.cancel.is_set():
             return FileProblem(stat.path, "cancelled")
         try:
             thumbnail_file = self._missing_thumbnail(stat)
             loaded = load_image(stat.path, min_side, DISK_PX if thumbnail_file else 0)
-            tensor = self.embedder.preprocess(loaded.image)
+            tensor = self.embedder.preprocess(loaded.image) if self.embeds else None
         except ImageError as exc:
             return FileProblem(stat.path, str(exc))
         if thumbnail_file:
@@ -255,8 +266,10 @@ class _Run:
             if result.reason != "cancelled":
                 self.report(result)
                 self.counts["skipped"] += 1
-        elif result.tensor is None:
+        elif result.known:
             self.pending_reuse.append(result)
+        elif result.tensor is None:  # scan only: stored without a vector
+            self._stage(result, None, result.width, result.height, result.taken_at)
         else:
             self.pending_embed.append(result)
         self.counts["done"] += 1
@@ -299,7 +312,7 @@ class _Run:
         except ImageError as exc:
             self.report(FileProblem(item.stat.path, str(exc)))
             return
-        vector = self.embedder.embed_images([loaded.image])[0]
+        vector = self.embedder.embed_images([loaded.image])[0] if self.embeds else None
         self._stage(item, vector, loaded.width, loaded.height, loaded.taken_at,
                     likeness_of(loaded.image, loaded.has_exif))
 
@@ -324,7 +337,7 @@ class _Run:
         due = len(batch.photos) >= COMMIT_ROWS or time.monotonic() - batch.started > COMMIT_SECONDS
         if not batch.photos or not (force or due):
             return
-        self.store.upsert(batch.photos, np.stack(batch.vectors))
+        self.store.upsert(batch.photos, batch.vectors)
         self.added += batch.added
         self.updated += batch.updated
         self.photos += batch.photos
@@ -345,6 +358,17 @@ class _Run:
             embedded=self.counts["embedded"], reused=self.counts["reused"],
             skipped=self.counts["skipped"],
         ))
+
+
+def _add_unembedded(found: Survey, unembedded) -> None:
+    """Photos stored without a vector (scanned before the model was there) and unchanged
+    since then go into this run as updates, so they get their vectors now."""
+    todo = {s.path for s in found.todo} | set(found.vanished)
+    for path, size, mtime_ns in zip(*(python_list(unembedded.column(c))
+                                      for c in ("path", "size", "mtime_ns"))):
+        if path not in todo:
+            found.todo.append(FileStat(path, size, mtime_ns))
+            found.indexed.add(path)
 
 
 def _is_empty_folder(path: str) -> bool:
