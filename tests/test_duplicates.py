@@ -17,7 +17,7 @@ from duplicate_set import make_duplicate_set
 from photofinder.duplicates import close_vector_pairs, duplicate_pairs, keeper_first
 from photofinder.library import Library
 from photofinder.records import Likeness, Photo
-from photofinder.store import METADATA_FIELDS, PhotoStore, photos_from_arrow
+from photofinder.store import METADATA_FIELDS, SCHEMA_VERSION, PhotoStore, photos_from_arrow
 
 ORIGINALS = 30
 
@@ -104,7 +104,7 @@ def test_a_schema_1_index_gains_the_likeness_columns_and_keeps_its_rows(tmp_path
     [photo] = store.photos()
     assert photo.path == "/p/a.jpg" and photo.likeness is None
     assert store.likeness_rows().column("phash").to_pylist() == [None]
-    assert json.loads((index_dir / "schema.json").read_text())["version"] == 2
+    assert json.loads((index_dir / "schema.json").read_text())["version"] == SCHEMA_VERSION
 
 
 def photo(name: str, width: int = 100, height: int = 100, sharpness: float = 100.0,

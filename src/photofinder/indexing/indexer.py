@@ -269,7 +269,8 @@ class _Run:
         elif result.known:
             self.pending_reuse.append(result)
         elif result.tensor is None:  # scan only: stored without a vector
-            self._stage(result, None, result.width, result.height, result.taken_at)
+            self._stage(result, None, result.width, result.height, result.taken_at,
+                        result.likeness)
         else:
             self.pending_embed.append(result)
         self.counts["done"] += 1
