@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from photofinder.embedder import MODEL_CONFIGS_ENV
 from photofinder_testing.tinymodel import CONFIG_DIR
+
+# send2trash reads XDG_DATA_HOME once, when imported: a photo a test sends to the trash
+# must never reach the real one.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="photofinder-test-xdg-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = Path(

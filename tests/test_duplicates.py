@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from duplicate_set import make_duplicate_set
+from photofinder_testing.duplicate_set import make_duplicate_set
 from photofinder.duplicates import close_vector_pairs, duplicate_pairs, keeper_first
 from photofinder.library import Library
 from photofinder.records import Likeness, Photo

@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import Sequence
 
+from photofinder import organize_cli
 from photofinder.errors import PhotofinderError, QueryError
 from photofinder.records import IndexProgress, SearchHit
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add photofinder to the desktop's application menu (this user)")
     forget = commands.add_parser("forget", parents=[common], help="remove photos or folders from the index")
     forget.add_argument("paths", nargs="+", metavar="PATH")
+    organize_cli.add_commands(commands, common)
     return parser
 
 
@@ -241,4 +243,4 @@ def cmd_forget(library, args) -> int:
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
             "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
-            "install-desktop": cmd_install_desktop}
+            "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS}

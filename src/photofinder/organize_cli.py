@@ -1,0 +1,103 @@
+"""The organizing commands of ``photofinder``: duplicates, undo.
+
+Registered by cli.py; each is a thin layer over the core (duplicates, trash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from photofinder.records import FileProblem, Photo
+
+
+def add_commands(commands, common: argparse.ArgumentParser) -> None:
+    duplicates = commands.add_parser(
+        "duplicates", parents=[common],
+        help="list groups of near-duplicate photos; --trash moves all but the best of each to the trash")
+    duplicates.add_argument("folder", nargs="?", metavar="FOLDER", help="only photos below this folder")
+    duplicates.add_argument("--trash", action="store_true",
+                            help="move every photo but the one kept to the system trash (asks first)")
+    duplicates.add_argument("--yes", action="store_true", help="do not ask before --trash")
+    commands.add_parser("undo", parents=[common],
+                        help="put back the photos the last --trash moved to the trash")
+
+
+def cmd_duplicates(library, args) -> int:
+    from photofinder.trash import trash_photos
+
+    groups = library.duplicates(args.folder)
+    extras = [p.path for g in groups for p in g.extras]
+    if args.json and not args.trash:
+        print(json.dumps([{"keep": _photo_json(g.keeper), "duplicates": [_photo_json(p) for p in g.extras]}
+                          for g in groups], indent=2))
+        return 0
+    if not args.json:
+        _print_groups(groups)
+    if not args.trash or not extras:
+        return 0
+    megabytes = sum(g.reclaimable_bytes for g in groups) / 1e6
+    if not args.yes and not _confirm(f"Move {len(extras)} photos ({megabytes:.1f} MB) to the trash? "
+                                     "[y/N] "):
+        print("nothing moved", file=sys.stderr)
+        return 1
+    result = trash_photos(library, extras)
+    _report(result, "moved to the trash", "photofinder undo puts them back", args.json)
+    return 0 if not result.failed else 1
+
+
+def cmd_undo(library, args) -> int:
+    from photofinder.trash import undo_trash
+
+    result = undo_trash(library)
+    _report(result, "put back from the trash", "", args.json)
+    return 0 if not result.failed else 1
+
+
+def _report(result, verb: str, hint: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"done": list(result.done),
+                          "failed": [_problem_json(p) for p in result.failed]}, indent=2))
+        return
+    for problem in result.failed:
+        print(f"failed: {problem}", file=sys.stderr)
+    print(f"{len(result.done)} photos {verb}" + (f" ({hint})" if hint and result.done else ""))
+
+
+def _confirm(question: str) -> bool:
+    print(question, end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _print_groups(groups) -> None:
+    if not groups:
+        print("no near-duplicates found", file=sys.stderr)
+    for number, group in enumerate(groups, 1):
+        print(f"group {number}: {len(group.photos)} photos, {group.reclaimable_bytes / 1e6:.1f} MB "
+              "to reclaim")
+        for photo in group.photos:
+            mark = "keep" if photo is group.keeper else "    "
+            print(f"  {mark}  {_describe(photo)}  {photo.path}")
+
+
+def _describe(photo: Photo) -> str:
+    sharp = f"sharpness {photo.likeness.sharpness:7.0f}" if photo.likeness else ""
+    exif = "EXIF" if photo.likeness and photo.likeness.has_exif else "    "
+    return (f"{photo.width:>5}x{photo.height:<5} {photo.size / 1e6:6.2f} MB  "
+            f"{photo.taken_at:%Y-%m-%d %H:%M}  {sharp}  {exif}")
+
+
+def _photo_json(photo: Photo) -> dict:
+    return {"path": photo.path, "width": photo.width, "height": photo.height, "bytes": photo.size,
+            "taken_at": photo.taken_at.isoformat(),
+            "sharpness": round(photo.likeness.sharpness, 1) if photo.likeness else None,
+            "has_exif": bool(photo.likeness and photo.likeness.has_exif)}
+
+
+def _problem_json(problem: FileProblem) -> dict:
+    return {"path": problem.path, "reason": problem.reason}
+
+
+COMMANDS = {"duplicates": cmd_duplicates, "undo": cmd_undo}
