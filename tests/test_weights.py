@@ -1,9 +1,12 @@
-"""Weights downloads against a real HTTP server on 127.0.0.1: resume, restart, cancel, errors."""
+"""Weights downloads against a real HTTP server on 127.0.0.1 that answers as the Hugging Face
+Hub does (HEAD: size and SHA-256; GET: ranges): resume, restart, cancel, checksum, lock, errors."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import http.server
+import multiprocessing
 import random
 import re
 import socket
@@ -32,7 +35,9 @@ class PayloadServer(http.server.ThreadingHTTPServer):
         self.missing: set[str] = set()
         self.drop_after: int | None = None  # next reply stops after this many body bytes
         self.ignore_range = False
-        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.requests: list[tuple[str, str | None]] = []  # (path, Range header) of GETs
+        self.published_sha256 = hashlib.sha256(PAYLOAD).hexdigest()
+        self.seconds_per_chunk = 0.0  # slows the body down: downloads overlap
 
     @property
     def base(self) -> str:
@@ -44,6 +49,18 @@ class PayloadServer(http.server.ThreadingHTTPServer):
 
 class PayloadHandler(http.server.BaseHTTPRequestHandler):
     server: PayloadServer
+
+    def do_HEAD(self) -> None:
+        """The Hub's file metadata: the SHA-256 of a large file is its linked ETag."""
+        if self.path in self.server.missing:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "0" * 40)
+        self.send_header("X-Linked-Etag", f'"{self.server.published_sha256}"')
+        self.send_header("X-Linked-Size", str(len(PAYLOAD)))
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
 
     def do_GET(self) -> None:
         wanted = self.headers.get("Range")
@@ -77,7 +94,12 @@ class PayloadHandler(http.server.BaseHTTPRequestHandler):
         if drop_after is not None:
             body = body[:drop_after]
             self.close_connection = True
-        self.wfile.write(body)
+        if not self.server.seconds_per_chunk:
+            self.wfile.write(body)
+            return
+        for start in range(0, len(body), 100_000):
+            self.wfile.write(body[start:start + 100_000])
+            time.sleep(self.server.seconds_per_chunk)
 
     def log_message(self, format, *args) -> None:
         pass
@@ -174,7 +196,8 @@ def test_cancel_raises_and_keeps_part(server, tmp_path):
     dest = tmp_path / "model.bin"
     checks = iter(range(1000))
     with pytest.raises(DownloadCancelled):
-        download(f"{server.base}/model.bin", dest, cancel=lambda: next(checks) >= 3)
+        # the first check is made while taking the download lock, then one per chunk
+        download(f"{server.base}/model.bin", dest, cancel=lambda: next(checks) >= 4)
     assert not dest.exists()
     assert part_of(dest).stat().st_size == 3 * weights.CHUNK_BYTES
 
@@ -187,7 +210,7 @@ def test_missing_safetensors_falls_back_to_bin(server, tmp_path, monkeypatch):
     assert path == tmp_path / "models" / ARCH / TAG / "open_clip_pytorch_model.bin"
     assert path.read_bytes() == PAYLOAD
     asked = [path for path, _ in server.requests]
-    assert asked == [urlsplit(safetensors).path, urlsplit(pytorch_bin).path]
+    assert asked == [urlsplit(pytorch_bin).path]  # the Hub said the first one is not there
 
 
 def test_not_found_everywhere_names_the_url(server, tmp_path, monkeypatch):
@@ -242,3 +265,57 @@ def test_cached_file_is_used_without_network(closed_port, tmp_path, monkeypatch)
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"weights")
     assert ensure_pretrained(ARCH, TAG, tmp_path / "models") == cached
+
+
+def test_download_is_checked_against_the_published_checksum(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", server.base)
+    path = ensure_pretrained(ARCH, TAG, tmp_path / "models")
+    assert path.read_bytes() == PAYLOAD
+    assert weights.published_checksum(path) == hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def test_a_damaged_download_never_takes_the_final_name(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", server.base)
+    server.published_sha256 = hashlib.sha256(b"other bytes").hexdigest()
+    with pytest.raises(DownloadError, match="arrived damaged") as caught:
+        ensure_pretrained(ARCH, TAG, tmp_path / "models")
+    folder = tmp_path / "models" / ARCH / TAG
+    assert not (folder / "open_clip_model.safetensors").exists()
+    assert not part_of(folder / "open_clip_model.safetensors").exists()  # no resuming bad bytes
+    assert caught.value.source.file_name == "open_clip_model.safetensors"
+
+
+def _download_in_child(models: str, base: str, results) -> None:
+    import os
+
+    os.environ["PHOTOFINDER_DOWNLOAD_BASE"] = base
+    os.environ["no_proxy"] = os.environ["NO_PROXY"] = "*"
+    results.put(str(ensure_pretrained(ARCH, TAG, Path(models))))
+
+
+def test_two_processes_downloading_one_model_fetch_it_once(server, tmp_path):
+    server.seconds_per_chunk = 0.05  # 3 MB in 1.5 s: the two runs overlap
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    children = [context.Process(target=_download_in_child,
+                                args=(str(tmp_path / "models"), server.base, results))
+                for _ in range(2)]
+    for child in children:
+        child.start()
+    paths = {results.get(timeout=120) for _ in children}
+    for child in children:
+        child.join(timeout=30)
+    assert [child.exitcode for child in children] == [0, 0]
+    [path] = paths
+    assert Path(path).read_bytes() == PAYLOAD
+    assert len(server.requests) == 1  # one body sent; the other process waited for it
+
+
+def test_an_offline_failure_says_which_file_to_get_and_where(closed_port, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(DownloadError) as caught:
+        ensure_pretrained(ARCH, TAG, tmp_path / "models")
+    source = caught.value.source
+    assert source.file_name == "open_clip_model.safetensors"
+    assert source.page == "https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
+    assert source.local_path(tmp_path) == tmp_path / ARCH / TAG / "open_clip_model.safetensors"

@@ -17,7 +17,10 @@ class ModelError(PhotofinderError):
 
 
 class DownloadError(ModelError):
-    """Model weights could not be downloaded (offline, server error, disk full)."""
+    """Model weights could not be downloaded (offline, server error, disk full).
+    ``source`` (a weights.WeightsSource), when set, says which file to fetch by hand."""
+
+    source = None
 
 
 class DownloadCancelled(DownloadError):

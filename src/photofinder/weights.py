@@ -1,26 +1,34 @@
-"""Download open_clip's pretrained weights ourselves, with progress, cancel and resume.
+"""Download open_clip's pretrained weights: progress, pause/cancel, resume, verified.
 
-open_clip's own download (huggingface_hub) gives a GUI no progress callback and no
-clean way to stop, so we fetch the file with urllib and hand open_clip its path.
-A download streams into ``<file>.part`` and becomes ``<file>`` only when complete.
+huggingface_hub says where a file is, its size and its SHA-256 (the Hub publishes one
+for every large file); the bytes are fetched here with urllib, because
+``hf_hub_download`` deletes a partial download when it stops (pausing 600 MB would
+start again from zero) and can be stopped only by an exception from its progress bar.
+A download streams into ``<file>.part``, is checked against the published size and
+checksum, and only then becomes ``<file>``; a lock file lets one process download
+while another waits for it, so two never write the same part.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import logging
 import os
 import re
 import ssl
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import open_clip
+from filelock import FileLock, Timeout
 
 from photofinder.errors import DownloadCancelled, DownloadError
 
@@ -33,7 +41,10 @@ DEFAULT_BASE = "https://huggingface.co"
 # hf_hub entries ending in "/" mean open_clip's default file names, newest format first
 HF_DEFAULT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 CHUNK_BYTES = 1 << 16
+HASH_CHUNK_BYTES = 1 << 22
 PROGRESS_INTERVAL_S = 0.1
+LOCK_POLL_S = 0.2  # how often a process waiting for another one's download checks cancel
+METADATA_TIMEOUT_S = 15
 OFFLINE_HINT = (
     "Download them elsewhere and point photofinder at the file with --weights, "
     "the settings, or PHOTOFINDER_WEIGHTS."
@@ -42,6 +53,72 @@ OFFLINE_HINT = (
 
 class _NotFound(DownloadError):
     """HTTP 404: ensure_pretrained moves on to the next candidate URL."""
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where a model's weights come from: what an offline user needs to fetch them."""
+
+    arch: str
+    tag: str
+    file_name: str  # the first choice, when there are several
+    page: str  # the model's page on the Hub
+
+    def local_path(self, models_dir: Path) -> Path:
+        return models_dir / self.arch / self.tag / self.file_name
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """What the Hub says about a file before it is downloaded."""
+
+    size: int | None
+    sha256: str | None  # None where the Hub publishes no checksum (small git files)
+
+
+def weights_source(arch: str, tag: str) -> WeightsSource:
+    url = weights_urls(arch, tag)[0]
+    repo = urllib.parse.urlsplit(url).path.split("/resolve/")[0].strip("/")
+    return WeightsSource(arch, tag, _file_name(url), f"{DEFAULT_BASE}/{repo}")
+
+
+def remote_file(url: str, what: str = "model weights") -> RemoteFile:
+    """The size and SHA-256 the Hub publishes for ``url`` (a HEAD request)."""
+    from huggingface_hub import get_hf_file_metadata
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        meta = get_hf_file_metadata(url, timeout=METADATA_TIMEOUT_S)
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        kind = _NotFound if status == 404 else DownloadError
+        reason = f"not found at {url}" if status == 404 else f"the server replied {status} for {url}"
+        raise kind(f"cannot download {what}: {reason}") from error
+    except Exception as error:  # noqa: BLE001 - the Hub client's transport errors vary by version
+        detail = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DownloadError(_one_line(
+            f"cannot download {what}: no internet connection ({detail}). {OFFLINE_HINT}")) from error
+    etag = (meta.etag or "").strip('"')
+    return RemoteFile(meta.size, etag if re.fullmatch(r"[0-9a-f]{64}", etag) else None)
+
+
+def published_checksum(dest: Path) -> str | None:
+    """The SHA-256 remembered from the Hub for ``dest``, if a download ever asked it: a
+    file the user fetched by hand is checked against it."""
+    try:
+        return dest.with_name(dest.name + ".sha256").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def file_sha256(path: Path, cancel: Cancel | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK_BYTES):
+            if cancel is not None and cancel():
+                raise DownloadCancelled(f"checking {path.name} was cancelled")
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def weights_urls(arch: str, tag: str) -> list[str]:
@@ -66,7 +143,8 @@ def ensure_pretrained(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> Path:
-    """The local weights file for ``arch``/``tag``, downloaded on first use."""
+    """The local weights file for ``arch``/``tag``, downloaded on first use. A failure's
+    DownloadError carries ``source``: the file to fetch by hand, and from where."""
     urls = weights_urls(arch, tag)
     folder = models_dir / arch / tag
     for url in urls:
@@ -74,18 +152,25 @@ def ensure_pretrained(
         if cached.is_file():
             log.info("using cached %s/%s weights at %s", arch, tag, cached)
             return cached
-    for url in urls:
-        dest = folder / _file_name(url)
-        log.info("downloading %s/%s weights from %s to %s", arch, tag, url, dest)
-        try:
-            path = download(url, dest, progress, cancel, what=f"{arch} weights")
-        except _NotFound as error:
-            if url == urls[-1]:
-                raise
-            log.info("%s; trying the next location", error)
-            continue
-        log.info("downloaded %s/%s weights to %s", arch, tag, path)
-        return path
+    what = f"{arch} weights"
+    try:
+        for url in urls:
+            dest = folder / _file_name(url)
+            try:
+                published = remote_file(url, what)
+            except _NotFound as error:
+                if url == urls[-1]:
+                    raise
+                log.info("%s; trying the next location", error)
+                continue
+            log.info("downloading %s/%s weights (%s bytes, sha256 %s) from %s to %s", arch, tag,
+                     published.size, published.sha256, url, dest)
+            path = download(url, dest, progress, cancel, what=what, sha256=published.sha256)
+            log.info("downloaded %s/%s weights to %s", arch, tag, path)
+            return path
+    except DownloadError as error:
+        error.source = weights_source(arch, tag)
+        raise
 
 
 def download(
@@ -96,14 +181,29 @@ def download(
     timeout: float = 30,
     *,
     what: str = "model weights",
+    sha256: str | None = None,
 ) -> Path:
-    """Fetch ``url`` into ``dest``, resuming a previous ``.part`` when there is one.
+    """Fetch ``url`` into ``dest``, resuming a previous ``.part`` when there is one, and
+    check it against ``sha256`` when given. Another process downloading the same file
+    holds its lock: this one waits, then finds the file there.
 
     ``what`` names the file in error messages ("ViT-B-32 weights").
     """
-    part = dest.with_name(dest.name + ".part")
     with _disk_errors(dest.parent, what):
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if sha256:
+            dest.with_name(dest.name + ".sha256").write_text(sha256, encoding="ascii")
+    with _locked(dest, cancel, what):
+        if dest.is_file():
+            log.info("%s was downloaded by another process meanwhile", dest)
+            return dest
+        return _download_unlocked(url, dest, progress, cancel, timeout, what, sha256)
+
+
+def _download_unlocked(url: str, dest: Path, progress: Progress | None, cancel: Cancel | None,
+                       timeout: float, what: str, sha256: str | None) -> Path:
+    part = dest.with_name(dest.name + ".part")
+    with _disk_errors(dest.parent, what):
         offset = part.stat().st_size if part.exists() else 0
     with _network_errors(url, what):
         reply, offset, total = _open(url, part, offset, timeout)
@@ -119,8 +219,33 @@ def download(
                 )
     with _disk_errors(dest.parent, what):
         _fsync(part)
+        if sha256 and file_sha256(part, cancel) != sha256:
+            part.unlink()
+            raise DownloadError(f"cannot download {what}: the file arrived damaged (its SHA-256 "
+                                f"is not the one the server publishes); try again")
         os.replace(part, dest)
     return dest
+
+
+@contextmanager
+def _locked(dest: Path, cancel: Cancel | None, what: str) -> Iterator[None]:
+    """Hold ``dest``'s download lock; waiting for it (another process is downloading) can
+    be cancelled."""
+    lock = FileLock(str(dest.with_name(dest.name + ".lock")))
+    for attempt in range(sys.maxsize):
+        if cancel is not None and cancel():
+            raise DownloadCancelled(f"download of {what} cancelled")
+        with _disk_errors(dest.parent, what):
+            try:
+                lock.acquire(timeout=LOCK_POLL_S)
+                break
+            except Timeout:  # an OSError, but no disk problem: another process has it
+                if attempt == 0:
+                    log.info("another photofinder is downloading %s; waiting for it", dest.name)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _open(
