@@ -1,7 +1,7 @@
 """``photofinder install-desktop``: a menu entry and icons for the current user (XDG).
 
-The entry runs this Python with ``-m photofinder``, so it works from a
-virtual environment that is not on PATH, and ``%F`` lets file managers open
+The entry runs this Python with ``-m photofinder`` (or the bundled program
+itself), so it works from a virtual environment that is not on PATH, and ``%F`` lets file managers open
 images with photofinder (a similar-photo search).
 """
 
@@ -31,7 +31,9 @@ def desktop_quote(argument: str) -> str:
 def desktop_entry_text() -> str:
     """The shipped .desktop file, with Exec pointing at this interpreter."""
     template = resource_path("photofinder.desktop").read_text(encoding="utf-8")
-    command = f"{desktop_quote(sys.executable)} -m photofinder %F"
+    # A bundled photofinder (PyInstaller) is its own executable; else this Python runs it.
+    program = [] if getattr(sys, "frozen", False) else ["-m", "photofinder"]
+    command = " ".join([desktop_quote(sys.executable), *program, "%F"])
     text = re.sub(r"^Exec=.*$", f"Exec={command}", template, flags=re.MULTILINE)
     return re.sub(r"^TryExec=.*$", f"TryExec={sys.executable}", text, flags=re.MULTILINE)
 
