@@ -105,3 +105,40 @@ def test_missing_or_wrong_weights_give_one_clear_line(tiny_weights, tmp_path):
         Embedder(ModelSpec("ViT-B-32", weights=str(tiny_weights)), tmp_path).load()
     with pytest.raises(ModelError, match="needs weights"):
         Embedder(ModelSpec(MODEL_NAME), tmp_path).load()
+
+
+@pytest.fixture
+def tiny_as_pretrained(monkeypatch):
+    """The tiny model listed as if open_clip knew pretrained weights for it on the Hub."""
+    from open_clip import pretrained
+
+    monkeypatch.setitem(pretrained._PRETRAINED, MODEL_NAME,
+                        {"shapes": pretrained._pcfg(hf_hub="photofinder/tiny-shapes/")})
+    return ModelSpec(MODEL_NAME, "shapes")
+
+
+def test_a_hand_fetched_weights_file_is_checked_then_used_like_a_download(
+        tiny_weights, tiny_as_pretrained, tmp_path):
+    assert tiny_weights.suffix == ".pt"  # a torch pickle: it goes under the .bin name
+    embedder = Embedder(tiny_as_pretrained, tmp_path / "models", Placement("cpu", "fp32", 16))
+    installed = embedder.install_weights_file(tiny_weights)
+    assert installed == tmp_path / "models" / MODEL_NAME / "shapes" / "open_clip_pytorch_model.bin"
+    assert installed.read_bytes() == tiny_weights.read_bytes()
+    assert embedder.load().model_id == f"{MODEL_NAME}/shapes"  # found where a download goes
+
+
+def test_a_hand_fetched_file_of_another_model_or_checksum_is_refused(
+        tiny_weights, tiny_as_pretrained, tmp_path):
+    import hashlib
+
+    embedder = Embedder(tiny_as_pretrained, tmp_path / "models", Placement("cpu", "fp32", 16))
+    wrong = tmp_path / "other.bin"
+    wrong.write_bytes(b"not a state dict")
+    with pytest.raises(ModelError, match=f"cannot load {MODEL_NAME} weights"):
+        embedder.install_weights_file(wrong)
+    folder = tmp_path / "models" / MODEL_NAME / "shapes"
+    folder.mkdir(parents=True)
+    (folder / "open_clip_pytorch_model.bin.sha256").write_text(hashlib.sha256(b"published").hexdigest())
+    with pytest.raises(ModelError, match="SHA-256 differs"):
+        embedder.install_weights_file(tiny_weights)
+    assert not any(p.suffix in (".bin", ".safetensors") for p in folder.iterdir())

@@ -408,6 +408,32 @@ class Embedder:
 
     # --- loading -------------------------------------------------------------
 
+    def install_weights_file(self, path: str | Path,
+                             cancel: Callable[[], bool] | None = None) -> Path:
+        """Check a weights file fetched by hand for this pretrained model, then put it where
+        the download would have: it must match the SHA-256 the Hub published (when a
+        download attempt learnt it) and its state dict must load into this architecture."""
+        from photofinder.weights import (
+            adopt_weights_file, file_sha256, published_checksum, weights_source, weights_urls,
+        )
+
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise ModelError(f"not a file: {path}")
+        source = weights_source(self.spec.arch, self.spec.pretrained)
+        names = [url.rsplit("/", 1)[-1] for url in weights_urls(self.spec.arch, self.spec.pretrained)]
+        # open_clip reads a file by its extension: safetensors, or else a torch pickle
+        safetensors = path.suffix == ".safetensors"
+        name = next((n for n in names if n.endswith(".safetensors") == safetensors), names[0])
+        dest = source.local_path(self.models_dir).with_name(name)
+        expected = published_checksum(dest)
+        if expected and file_sha256(path, cancel) != expected:
+            raise ModelError(f"{path.name} is not the published {name}: its SHA-256 differs "
+                             f"(a damaged download, or another model's file)")
+        self._build(str(path))  # a ModelError says why it does not fit this architecture
+        return_freed_memory()
+        return adopt_weights_file(path, dest)
+
     def _resolve_weights(self, progress, cancel) -> str | None:
         if self.spec.weights:
             path = Path(self.spec.weights).expanduser()

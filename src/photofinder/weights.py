@@ -16,6 +16,7 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import ssl
 import sys
 import time
@@ -109,6 +110,18 @@ def published_checksum(dest: Path) -> str | None:
         return dest.with_name(dest.name + ".sha256").read_text(encoding="ascii").strip() or None
     except OSError:
         return None
+
+
+def adopt_weights_file(path: Path, dest: Path, what: str = "the weights file") -> Path:
+    """Copy a weights file the user fetched by hand to where a download would have put it;
+    it takes the final name only once complete."""
+    part = dest.with_name(dest.name + ".part")
+    with _disk_errors(dest.parent, what):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, part)
+        _fsync(part)
+        os.replace(part, dest)
+    return dest
 
 
 def file_sha256(path: Path, cancel: Cancel | None = None) -> str:
