@@ -31,12 +31,12 @@ def test_index_search_similar_status_forget(tiny_model, shapes):
     summary = json.loads(photofinder("index", str(folder), "--json").stdout)
     assert summary["added"] == 80 and summary["photos"] == 80
 
-    hits = json.loads(photofinder("search", "a", "red", "circle", "-k", "3", "--json").stdout)
+    hits = json.loads(photofinder("search", "a", "red", "circle", "-k", "3", "--all", "--json").stdout)
     assert len(hits) == 3 and {"path", "score", "width", "height", "taken_at"} <= set(hits[0])
     assert truth[hits[0]["path"]].colour == "red"
 
     query = hits[0]["path"]
-    similar = json.loads(photofinder("similar", query, "-k", "5", "--json").stdout)
+    similar = json.loads(photofinder("similar", query, "-k", "5", "--all", "--json").stdout)
     assert len(similar) == 5 and query not in [h["path"] for h in similar]
 
     status = json.loads(photofinder("status", "--json").stdout)
@@ -45,7 +45,7 @@ def test_index_search_similar_status_forget(tiny_model, shapes):
     assert status["device"] == "cpu" and status["precision"] in ("fp32", "bf16")
     assert status["backend"] == f"torch-{status['precision']}"  # conftest: PHOTOFINDER_BACKEND=torch
 
-    human = photofinder("search", "blue square", "-k", "2").stdout.splitlines()
+    human = photofinder("search", "blue square", "-k", "2", "--all").stdout.splitlines()
     assert len(human) == 2 and human[0].split()[1] in truth
 
     forgot = json.loads(photofinder("forget", str(photos[0][0]), "--json").stdout)
@@ -64,13 +64,38 @@ def test_failures_exit_non_zero_with_one_line(tiny_model, tmp_path):
     assert bad.returncode == 1 and "cannot load" in bad.stderr
 
     not_folder = photofinder("index", str(tmp_path / "absent"), check=False)
-    assert not_folder.returncode == 1 and "not a folder" in not_folder.stderr
+    assert not_folder.returncode == 3 and "not a folder" in not_folder.stderr
 
 
 def test_shared_photos_end_to_end(tiny_model, shared_photos):
     summary = json.loads(photofinder("index", str(shared_photos), "--json").stdout)
     assert summary["photos"] == len(list(shared_photos.glob("*.jpg")))
-    hits = json.loads(photofinder("search", "a dog", "--json").stdout)
+    hits = json.loads(photofinder("search", "a dog", "--all", "--json").stdout)
     assert len(hits) == 20
-    similar = json.loads(photofinder("similar", hits[0]["path"], "--json").stdout)
+    similar = json.loads(photofinder("similar", hits[0]["path"], "--all", "--json").stdout)
     assert len(similar) == 20
+
+
+def test_search_json_fields_cut_off_and_exit_codes(tiny_model, shapes, tmp_path):
+    folder, photos = shapes
+    empty = photofinder("search", "a red circle", "--json")
+    assert json.loads(empty.stdout) == [] and "nothing indexed yet" in empty.stderr
+    photofinder("index", str(folder))
+    hits = json.loads(photofinder("search", "-k", "40", "--json", "--", "circle -red").stdout)
+    assert hits and {"id", "path", "folder", "score", "distance", "query_id"} <= set(hits[0])
+    assert hits[0]["folder"] == str(folder) and len(hits[0]["id"]) == 16
+    every = json.loads(photofinder("search", "circle -red", "-k", "40", "--all", "--json").stdout)
+    assert len(every) == 40 > len(hits)
+    nonsense = photofinder("search", "xqzv invoice spreadsheet", "-k", "40")
+    assert "weaker matches hidden (--all shows them)" in nonsense.stderr
+
+    for args, code in ((("search", "cat", "-k", "0"), 2), (("search", "cat", "-k", "1001"), 2),
+                       (("search", "cat after:2023-13"), 2), (("search", "cat", "--bogus"), 2),
+                       (("similar", str(tmp_path / "absent.jpg")), 3),
+                       (("search", "cat", "--folder", str(tmp_path)), 2),
+                       (("search", "cat in:nowhere"), 3)):
+        failed = photofinder(*args, "--json", check=False)
+        assert failed.returncode == code, (args, failed.stdout, failed.stderr)
+        error = json.loads(failed.stdout)["error"]
+        assert error["exit_code"] == code and error["message"] in failed.stderr
+        assert failed.stderr.strip().count("\n") == 0

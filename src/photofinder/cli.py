@@ -15,15 +15,17 @@ import threading
 from typing import Sequence
 
 from photofinder import organize_cli
-from photofinder.errors import PhotofinderError, QueryError
+from photofinder.errors import NotFoundError, PhotofinderError, QueryError
 from photofinder.records import IndexProgress, SearchHit
+
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 1, 2, 3
 
 log = logging.getLogger("photofinder.cli")
 
 
 def common_options(defaults: bool) -> argparse.ArgumentParser:
     """Options accepted before or after the command (after it, they must not reset it)."""
-    common = argparse.ArgumentParser(add_help=False, argument_default=None if defaults else argparse.SUPPRESS)
+    common = ArgumentParser(add_help=False, argument_default=None if defaults else argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
     common.add_argument("--model", help="open_clip architecture (default: settings, PHOTOFINDER_MODEL)")
     common.add_argument("--weights", help="local weights file (default: settings, PHOTOFINDER_WEIGHTS)")
@@ -33,7 +35,7 @@ def common_options(defaults: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_options(defaults=False)
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="photofinder", parents=[common_options(defaults=True)],
         description="Find photos by what is in them. With no command, opens the window; "
                     "with image files or folders, opens it with a similar search or adds them.")
@@ -41,12 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="add folders and index their photos")
     index.add_argument("paths", nargs="+", metavar="PATH")
-    for name, helptext, meta in (("search", "find photos matching a description", "TEXT"),
+    for name, helptext, meta in (("search", "find photos matching a description "
+                                            "(grammar: circle -red +large 2:sunset in:FOLDER "
+                                            "after:2023-06 before:2024 type:png)", "TEXT"),
                                  ("similar", "find photos like these images", "IMAGE")):
         sub = commands.add_parser(name, parents=[common], help=helptext)
         sub.add_argument("query", nargs="+", metavar=meta)
-        sub.add_argument("-k", type=int, default=20, help="how many results (default 20)")
-        sub.add_argument("--folder", action="append", default=[], help="only photos below this folder")
+        sub.add_argument("-k", type=int, default=20, help="how many results, 1-1000 (default 20)")
+        sub.add_argument("--all", action="store_true",
+                         help="also show weaker matches, below the relevance cut-off")
+        sub.add_argument("--folder", action="append", default=[],
+                         help="only photos below this library folder (a path, or a folder's name)")
+        sub.add_argument("--after", help="taken on or after this date (YYYY, YYYY-MM, YYYY-MM-DD)")
+        sub.add_argument("--before", help="taken before this date (YYYY, YYYY-MM, YYYY-MM-DD)")
+        sub.add_argument("--type", action="append", default=[], help="file type, e.g. jpg, png")
+        sub.add_argument("--no-auto-folder", action="store_true",
+                         help="do not scope the search to a library folder the text names")
     watch = commands.add_parser("watch", parents=[common],
                                 help="index folders, then keep the index in step with them until stopped")
     watch.add_argument("paths", nargs="*", metavar="PATH", help="default: all library folders")
@@ -70,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from photofinder.ui.app import run_app  # Qt only when the window is asked for
 
         return run_app(argv)
-    args = build_parser().parse_args(argv)
+    as_json = "--json" in argv[:argv.index("--") if "--" in argv else len(argv)]
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT, as_json)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -79,12 +95,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app()
     try:
         return COMMANDS[args.command](make_library(args), args)
+    except NotFoundError as exc:
+        return fail(str(exc), EXIT_NOT_FOUND, as_json)
+    except QueryError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT, as_json)
     except PhotofinderError as exc:
-        print(f"photofinder: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc), EXIT_INTERNAL, as_json)
     except KeyboardInterrupt:
         print("photofinder: interrupted", file=sys.stderr)
         return 130
+
+
+class UsageError(Exception):
+    """A command line argparse cannot make sense of."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so --json can answer in JSON too."""
+
+    def error(self, message: str):
+        raise UsageError(message if self.prog == "photofinder" else f"{self.prog}: {message}")
+
+
+def fail(message: str, code: int, as_json: bool) -> int:
+    """One line on stderr; with --json also a JSON error object on stdout."""
+    if as_json:
+        kind = {EXIT_BAD_INPUT: "bad_input", EXIT_NOT_FOUND: "not_found"}.get(code, "failed")
+        print(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))
+    print(f"photofinder: {message}", file=sys.stderr)
+    return code
 
 
 def make_library(args):
@@ -160,27 +199,65 @@ def cmd_index(library, args) -> int:
 
 
 def cmd_search(library, args) -> int:
+    from photofinder.query import parse_date
+    from photofinder.query_runner import check_k, images_query
     from photofinder.records import SearchFilter
 
-    search_filter = SearchFilter(folders=tuple(args.folder)) if args.folder else None
-    if args.command == "search":
-        hits = library.search_text(" ".join(args.query), args.k, search_filter)
-    else:
-        hits = library.search_images(args.query, args.k, search_filter)
-    print_hits(hits, args.json)
+    check_k(args.k)
+    search_filter = SearchFilter(
+        folders=tuple(resolve_cli_folder(library, f) for f in args.folder),
+        taken_after=parse_date(args.after, "--after") if args.after else None,
+        taken_before=parse_date(args.before, "--before") if args.before else None,
+        types=tuple(t.lower().lstrip(".") for t in args.type))
+    query = " ".join(args.query) if args.command == "search" else images_query(args.query)
+    result = library.search(query, args.k, search_filter=search_filter, include_weaker=args.all,
+                            auto_folder=not args.no_auto_folder)
+    print_result(result, args.json)
     return 0
 
 
-def print_hits(hits: list[SearchHit], as_json: bool) -> None:
+def resolve_cli_folder(library, folder: str) -> str:
+    """A --folder as typed: a path from here (relative paths work), else a library folder's
+    name or library-relative path, resolved (and checked) by the search itself."""
+    from photofinder.config import absolute_path
+    from photofinder.folder_names import resolve_folder
+
+    if not os.path.isdir(folder):
+        return folder
+    path = absolute_path(folder)
+    resolve_folder(path, library.folders(), set())  # outside the library: an error
+    return path
+
+
+def hit_json(hit: SearchHit, query_id: str) -> dict:
+    return {"id": hit.photo.id, "path": hit.photo.path, "folder": hit.photo.folder,
+            "score": round(hit.score, 4), "distance": round(hit.distance, 4),
+            "width": hit.photo.width, "height": hit.photo.height,
+            "taken_at": hit.photo.taken_at.isoformat(), "query_id": query_id}
+
+
+def print_result(result, as_json: bool) -> None:
+    """Hits on stdout (a JSON list with --json); what was left out, and why, on stderr."""
     if as_json:
-        print(json.dumps([{
-            "path": h.photo.path, "score": round(h.score, 4), "width": h.photo.width,
-            "height": h.photo.height, "taken_at": h.photo.taken_at.isoformat(),
-        } for h in hits], indent=2))
-    elif not hits:
-        print("no matching photos", file=sys.stderr)
-    for hit in hits if not as_json else ():
-        print(f"{hit.score:6.3f}  {hit.photo.path}")
+        print(json.dumps([hit_json(h, result.query_id) for h in result.hits], indent=2))
+    else:
+        for hit in result.hits:
+            print(f"{hit.score:6.3f}  {hit.photo.path}")
+    if result.indexed == 0:
+        print("nothing indexed yet: add photos with `photofinder index FOLDER`", file=sys.stderr)
+        return
+    notes = []
+    if result.auto_folders:
+        notes.append(f"searched only in {', '.join(result.auto_folders)}, named in the query "
+                     "(--no-auto-folder searches everywhere)")
+    if not result.hits:
+        notes.append("no photos match well enough")
+    if result.weaker:
+        notes.append(f"{result.weaker} weaker matches hidden (--all shows them)")
+    if result.hits and not as_json:
+        notes.append(f"query id {result.query_id}")
+    if notes:
+        print("; ".join(notes), file=sys.stderr)
 
 
 def cmd_watch(library, args) -> int:

@@ -89,6 +89,8 @@ class Settings:
     # a local weights file (open_clip state dict); PHOTOFINDER_WEIGHTS overrides it
     weights: str = ""
     thumbnail_size: int = 160
+    # how closely a photo must match a query to be shown: 1 (loose) to 5 (strict)
+    search_strictness: int = 3
     # keys this version does not know (a newer photofinder's, or the library folders an
     # older one kept here until user_data adopts them): written back as they were
     extra: dict = field(default_factory=dict, repr=False)

@@ -44,3 +44,7 @@ def os_error_reason(error: OSError, thing: str = "file") -> str:
     if isinstance(error, IsADirectoryError):
         return "is a folder, not a file"
     return error.strerror or str(error) or type(error).__name__
+
+
+class NotFoundError(QueryError):
+    """Something a query names does not exist: a file, a folder, a photo, a query id."""

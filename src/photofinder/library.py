@@ -18,11 +18,15 @@ import numpy as np
 
 from photofinder.config import Paths, Settings, absolute_path
 from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
-from photofinder.errors import ImageError, QueryError
+from photofinder.errors import ImageError, NotFoundError, QueryError
+from photofinder.folder_names import folders_below_roots, folders_named_in, resolve_folder
 from photofinder.presence import offline_folder_of, offline_folders
+from photofinder.query import Query, TextPart, parse_query
+from photofinder.query_runner import SearchResult, check_k, compose, images_query, query_id
 from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
 )
+from photofinder.relevance import MIN_PHOTOS, SAMPLE_PHOTOS, Calibration, CalibrationFile, calibrate
 from photofinder.store import PhotoStore, photos_from_arrow
 from photofinder.user_data import LibraryFolder, ReadOnlyError, UserData
 
@@ -44,6 +48,7 @@ class Library:
         self.embedder = Embedder(model, self.paths.models)
         self._store: PhotoStore | None = None
         self._store_lock = threading.RLock()  # _model_and_store opens the store inside
+        self._calibrations: dict[str, Calibration] = {}
 
     def _adopt_settings_folders(self) -> None:
         """Folder lists that earlier versions kept in settings.json move to the user store;
@@ -136,6 +141,8 @@ class Library:
 
     def add_folder(self, path: str | Path, poll: bool = False) -> str:
         folder = absolute_path(path)
+        if not os.path.exists(folder):
+            raise NotFoundError(f"not a folder: {folder} does not exist")
         if not os.path.isdir(folder):
             raise QueryError(f"not a folder: {folder}")
         self.user_data.add_folder(folder, poll)
@@ -177,40 +184,111 @@ class Library:
         """Every indexed photo, newest first."""
         return sorted(self.store.photos(search_filter), key=lambda p: p.taken_at, reverse=True)
 
+    def search(self, query: Query | str, k: int = 50, *, search_filter: SearchFilter | None = None,
+               include_weaker: bool = False, auto_folder: bool = True,
+               strictness: int | None = None) -> SearchResult:
+        """Run a query (text in the query grammar, or a parsed ``Query``): the one search
+        behind the window, the CLI and the API.
+
+        Hits below the calibrated relevance bar are counted in ``weaker`` and left out
+        unless ``include_weaker``. With ``auto_folder``, a query naming a library folder
+        ("beach from holidays 2023") is scoped to it. ``search_filter`` adds to the
+        query's own filters (the CLI's options, the folder chosen in the window).
+        """
+        query = parse_query(query) if isinstance(query, str) else query
+        check_k(k)
+        embedder, store = self._model_and_store()
+        index = store.vectors_in_memory()
+        result_id = query_id(store.model_id, query)
+        if len(index) == 0:
+            return SearchResult(result_id, query, (), indexed=0)
+        folders, auto_folders, query = self._scope(query, index, search_filter, auto_folder)
+        resolved = self._search_filter(query, search_filter, folders)
+        composed = compose(query, embedder, store, self._calibration(embedder, store),
+                           strictness or self.settings.search_strictness)
+        hits = self._alive_hits(store, composed.vector, k, resolved, composed.exclude_paths,
+                                composed.gates)
+        strong = hits if composed.bar is None else [h for h in hits if h.score >= composed.bar]
+        return SearchResult(result_id, query, tuple(hits if include_weaker else strong),
+                            weaker=0 if include_weaker else len(hits) - len(strong),
+                            strong=len(strong), threshold=composed.bar,
+                            indexed=len(index), folders=folders, auto_folders=auto_folders)
+
     def search_text(self, text: str, k: int = 50,
                     search_filter: SearchFilter | None = None) -> list[SearchHit]:
+        """The k best photos for a description taken literally (no grammar, no cut-off)."""
         text = text.strip()
         if not text:
             raise QueryError("the search text is empty")
-        embedder, store = self._model_and_store()
-        return self._search(store, embedder.embed_texts([text])[0], k, search_filter)
+        query = Query(parts=(TextPart(text),))
+        return list(self.search(query, k, search_filter=search_filter, include_weaker=True,
+                                auto_folder=False).hits)
 
     def search_images(self, images: Sequence[str | Path | bytes], k: int = 50,
                       search_filter: SearchFilter | None = None) -> list[SearchHit]:
         """Photos like all of these images: files (indexed ones reuse their stored vectors,
-        and are left out of the results) or encoded image data (pasted, from a browser)."""
+        and are left out of the results) or encoded image data (pasted, from a browser);
+        no cut-off."""
         if not images:
             raise QueryError("no query images given")
-        embedder, store = self._model_and_store()
-        vector = _mean_direction([_vector_for(image, embedder, store) for image in images])
-        exclude = {absolute_path(i) for i in images if not isinstance(i, bytes)}
-        return self._search(store, vector, k, search_filter, exclude)
+        query = images_query([i if isinstance(i, bytes) else os.fspath(i) for i in images])
+        return list(self.search(query, k, search_filter=search_filter, include_weaker=True).hits)
 
     def similar(self, path: str | Path, k: int = 50,
                 search_filter: SearchFilter | None = None) -> list[SearchHit]:
         return self.search_images([path], k, search_filter)
 
-    def search_vector(self, vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
-                      exclude: set[str] = frozenset()) -> list[SearchHit]:
-        return self._search(self.store, vector, k, search_filter, exclude)
+    def _scope(self, query: Query, index, search_filter: SearchFilter | None,
+               auto_folder: bool) -> tuple[tuple[str, ...], tuple[str, ...], Query]:
+        """The folders a search is limited to: named with in:, or said in the text (then
+        taken out of it); the query as it will be searched."""
+        roots = self.folders()
+        known = folders_below_roots(index.folders(), roots)
+        named = tuple(f for name in query.filters.folders for f in resolve_folder(name, roots, known))
+        auto: tuple[str, ...] = ()
+        if auto_folder and not named and not (search_filter and search_filter.folders):
+            main = next((p for p in query.parts if p.role.value == "want" and not p.quoted
+                         and p.weight == 1.0), None)
+            if main is not None:
+                auto, rest = folders_named_in(main.text, known)
+                if auto and rest.strip():
+                    parts = tuple(TextPart(rest) if p is main else p for p in query.parts)
+                    query = Query(parts, query.images, query.filters)
+        return named + auto, auto, query
 
-    def _search(self, store: PhotoStore, vector: np.ndarray, k: int,
-                search_filter: SearchFilter | None, exclude: set[str] = frozenset()) -> list[SearchHit]:
+    def _search_filter(self, query: Query, given: SearchFilter | None,
+                       folders: tuple[str, ...]) -> SearchFilter | None:
+        """The query's typed filters joined with the given ones (both must hold)."""
+        f, given = query.filters, given or SearchFilter()
+        if not f and not folders and given == SearchFilter():
+            return None
+        after = max((d for d in (f.after, given.taken_after) if d), default=None)
+        before = min((d for d in (f.before, given.taken_before) if d), default=None)
+        return SearchFilter(folders=folders + given.folders, taken_after=after, taken_before=before,
+                            types=_with_aliases(f.types + given.types),
+                            orientation=f.orientation or given.orientation)
+
+    def _calibration(self, embedder: Embedder, store: PhotoStore) -> Calibration | None:
+        """The relevance bars of this model on this library: stored, or measured now."""
+        index = store.vectors_in_memory()
+        if len(index) < MIN_PHOTOS:
+            return None
+        cached = self._calibrations.get(store.model_id)
+        if cached is None:
+            cached = CalibrationFile(self.paths.data / "relevance.json").load(store.model_id)
+        if cached is None or cached.stale_for(len(index)):
+            cached = calibrate(store.model_id, len(index), index.sample(SAMPLE_PHOTOS),
+                               embedder.embed_texts)
+            CalibrationFile(self.paths.data / "relevance.json").save(cached)
+        self._calibrations[store.model_id] = cached
+        return cached
+
+    def _alive_hits(self, store: PhotoStore, vector: np.ndarray, k: int,
+                    search_filter: SearchFilter | None, exclude: frozenset[str] = frozenset(),
+                    gates: tuple = ()) -> list[SearchHit]:
         """The k best hits whose files exist, or whose library folder is offline (they are
         shown as offline); files deleted from a folder that is there are dropped."""
-        if k <= 0:
-            return []
-        hits = store.search(vector, k + len(exclude) + OVERFETCH, search_filter)
+        hits = store.search(vector, k + len(exclude) + OVERFETCH, search_filter, gates)
         offline = offline_folders(self.folders())
         alive = [h for h in hits if h.photo.path not in exclude
                  and (os.path.exists(h.photo.path) or offline_folder_of(h.photo.path, offline))]
@@ -266,27 +344,10 @@ class Library:
         }
 
 
-def _vector_for(image: str | Path | bytes, embedder: Embedder, store: PhotoStore) -> np.ndarray:
-    """A query image's vector: stored if the file is indexed, else embedded now."""
-    from photofinder.indexing.images import load_image, load_image_bytes
 
-    if isinstance(image, bytes):
-        name = "the dropped image data"
-        load = lambda: load_image_bytes(image, embedder.input_size)  # noqa: E731
-    else:
-        name = absolute_path(image)
-        stored = store.vector_of(name)
-        if stored is not None:
-            return stored
-        load = lambda: load_image(name, embedder.input_size)  # noqa: E731
-    try:
-        loaded = load()
-    except ImageError as exc:
-        raise QueryError(f"cannot use {name} as a query: {exc}") from exc
-    return embedder.embed_images([loaded.image])[0]
+TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif", "tiff"),
+                "tiff": ("tif", "tiff"), "heic": ("heic", "heif"), "heif": ("heic", "heif")}
 
 
-def _mean_direction(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-    """Several query images become one query: the normalised mean of their vectors."""
-    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
-    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+def _with_aliases(types: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a for t in types for a in TYPE_ALIASES.get(t, (t,))))

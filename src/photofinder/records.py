@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +44,15 @@ class Photo:
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+    @property
+    def id(self) -> str:
+        return photo_id(self.path)
+
+
+def photo_id(path: str) -> str:
+    """A photo's id in every face (CLI, API, window): the same for a path in every run."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -49,6 +60,11 @@ class SearchHit:
 
     photo: Photo
     score: float
+
+    @property
+    def distance(self) -> float:
+        """Euclidean distance between the unit vectors: sqrt(2 - 2 cos)."""
+        return math.sqrt(max(0.0, 2.0 - 2.0 * self.score))
 
 
 @dataclass(frozen=True)
@@ -99,11 +115,24 @@ class IndexChanges:
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restricts a search to folders and a capture-date range."""
+    """Restricts a search or a listing: folders (absolute paths), a capture-date range,
+    file types (extensions, lower case, no dot), orientation."""
 
     folders: tuple[str, ...] = ()
     taken_after: datetime | None = None
     taken_before: datetime | None = None
+    types: tuple[str, ...] = ()
+    orientation: str | None = None  # portrait, landscape or square
+
+
+@dataclass(frozen=True, eq=False)
+class Gate:
+    """A condition on a second query vector (a +required or -excluded part): a photo passes
+    if its cosine with ``vector`` is at least ``threshold`` (``above``), or below it."""
+
+    vector: object  # np.ndarray, unit length
+    threshold: float
+    above: bool
 
 
 @dataclass(frozen=True)

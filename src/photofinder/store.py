@@ -157,6 +157,12 @@ def filter_sql(search_filter: SearchFilter | None, *more: str) -> str | None:
         clauses.append(f"taken_at >= timestamp '{search_filter.taken_after.isoformat(sep=' ')}'")
     if search_filter is not None and search_filter.taken_before:
         clauses.append(f"taken_at < timestamp '{search_filter.taken_before.isoformat(sep=' ')}'")
+    if search_filter.types:
+        clauses.append("(" + " OR ".join(f"lower(path) LIKE {sql_string('%.' + t)}"
+                                         for t in search_filter.types) + ")")
+    if search_filter.orientation:
+        clauses.append({"portrait": "width < height", "landscape": "width > height",
+                        "square": "width = height"}[search_filter.orientation])
     return " AND ".join(clauses) or None
 
 
@@ -447,10 +453,11 @@ class PhotoStore:
                 table = self._table.search().select([column]).where(where).limit(None).to_arrow()
             yield from table.column(column).to_pylist()
 
-    def search(self, vector: np.ndarray, k: int,
-               search_filter: SearchFilter | None = None) -> list[SearchHit]:
-        """The k rows nearest to a unit vector, as cosine similarities."""
-        rows, scores = self.vectors_in_memory().search(vector, k, search_filter)
+    def search(self, vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
+               gates: tuple = ()) -> list[SearchHit]:
+        """The k rows nearest to a unit vector, as cosine similarities (``gates``: see
+        ``vector_index.Gate``)."""
+        rows, scores = self.vectors_in_memory().search(vector, k, search_filter, gates)
         return [SearchHit(photo, score) for photo, score in zip(photos_from_arrow(rows), scores)]
 
     def vectors_in_memory(self):

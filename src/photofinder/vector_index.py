@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import torch
 
 from photofinder.hardware import cpu_has_fast_bf16
-from photofinder.records import SearchFilter
+from photofinder.records import Gate, SearchFilter
 
 log = logging.getLogger("photofinder.vector_index")
 
@@ -93,6 +93,7 @@ class VectorIndex:
         self._changed_since_partitioning = 0
         self._partitioning: threading.Thread | None = None
         self._mask_cache: tuple[tuple, torch.Tensor] | None = None
+        self._folders_cache: tuple[int, list[str]] | None = None
         self._generation = 0
         self._layout = 0  # bumped whenever rows move, which voids a partitioning in progress
 
@@ -159,9 +160,10 @@ class VectorIndex:
     def partitioned(self) -> bool:
         return self._partitions is not None
 
-    def search(self, query: np.ndarray, k: int,
-               search_filter: SearchFilter | None = None) -> tuple[pa.Table, list[float]]:
-        """Metadata rows of the k vectors with the largest dot product, and those products."""
+    def search(self, query: np.ndarray, k: int, search_filter: SearchFilter | None = None,
+               gates: tuple[Gate, ...] = ()) -> tuple[pa.Table, list[float]]:
+        """Metadata rows of the k vectors with the largest dot product, and those products;
+        only rows passing the filter and every gate count."""
         q = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32))
         with self._lock:
             n = self._count
@@ -174,6 +176,9 @@ class VectorIndex:
             if positions is None:  # exact: small table, or a filter too narrow for probing
                 scores = torch.mv(self._vectors[:n], q.to(self.dtype)).float()
                 scores.masked_fill_(~allowed, -math.inf)
+            if gates:
+                rows = self._vectors[:n] if positions is None else self._vectors[positions]
+                scores.masked_fill_(~_passing(rows, gates, self.dtype), -math.inf)
             best = torch.topk(scores, min(k, scores.numel()))
             keep = best.values > -math.inf
             chosen = best.indices[keep]
@@ -181,6 +186,22 @@ class VectorIndex:
                 chosen = positions[chosen]
             rows = self._metadata.take(pa.array(chosen.numpy()))
         return rows, best.values[keep].tolist()
+
+    def folders(self) -> list[str]:
+        """The distinct folders of the rows (rows removed lately may still count)."""
+        with self._lock:
+            if self._folders_cache is None or self._folders_cache[0] != self._generation:
+                folders = pc.unique(self._metadata.column("folder")).drop_null().to_pylist()
+                self._folders_cache = (self._generation, folders)
+            return self._folders_cache[1]
+
+    def sample(self, count: int, seed: int = 0) -> np.ndarray:
+        """Up to ``count`` vectors of random live rows (float32), to calibrate scores on."""
+        with self._lock:
+            live = torch.nonzero(self._alive[:self._count]).flatten()
+            generator = torch.Generator().manual_seed(seed)
+            picked = live[torch.randperm(len(live), generator=generator)[:count]]
+            return self._vectors[picked].float().numpy()
 
     def _probe(self, q: torch.Tensor, allowed: torch.Tensor, k: int, parts: Partitions):
         """Scores of the rows in the partitions nearest to ``q`` (and of rows added since),
@@ -217,6 +238,10 @@ class VectorIndex:
             mask &= self._has_date & (self._taken_us >= _microseconds(search_filter.taken_after))
         if search_filter.taken_before is not None:
             mask &= self._has_date & (self._taken_us < _microseconds(search_filter.taken_before))
+        if search_filter.types:
+            mask &= _to_bools(_has_type(self._metadata.column("path"), search_filter.types))
+        if search_filter.orientation:
+            mask &= _to_bools(_oriented(self._metadata, search_filter.orientation))
         tensor = torch.from_numpy(mask)
         self._mask_cache = (key, tensor)
         return tensor
@@ -310,6 +335,28 @@ def _vectors_of(rows: pa.Table, dtype: torch.dtype) -> torch.Tensor:
 def _below(paths: pa.ChunkedArray, folder: str):
     folder = folder.rstrip("/")
     return pc.or_(pc.equal(paths, folder), pc.starts_with(paths, folder + "/"))
+
+
+def _passing(rows: torch.Tensor, gates: tuple[Gate, ...], dtype: torch.dtype) -> torch.Tensor:
+    matrix = torch.from_numpy(np.stack([g.vector for g in gates]).astype(np.float32)).to(dtype)
+    scores = (rows @ matrix.T).float()
+    thresholds = torch.tensor([g.threshold for g in gates])
+    above = torch.tensor([g.above for g in gates])
+    return torch.where(above, scores >= thresholds, scores < thresholds).all(dim=1)
+
+
+def _has_type(paths: pa.ChunkedArray, types: tuple[str, ...]):
+    lower = pc.utf8_lower(paths)
+    found = pc.ends_with(lower, "." + types[0])
+    for extension in types[1:]:
+        found = pc.or_(found, pc.ends_with(lower, "." + extension))
+    return found
+
+
+def _oriented(metadata: pa.Table, orientation: str):
+    width, height = metadata.column("width"), metadata.column("height")
+    compare = {"portrait": pc.less, "landscape": pc.greater, "square": pc.equal}[orientation]
+    return pc.fill_null(compare(width, height), False)
 
 
 def _to_bools(array) -> np.ndarray:

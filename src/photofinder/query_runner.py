@@ -1,0 +1,127 @@
+"""Runs a parsed ``Query`` on the library: one implementation for every face.
+
+The wanted parts (text, weighted text, required text, images) are mixed into one
+query vector; a required part also gates the results (a photo must match it on its
+own), an excluded part gates them the other way. Scores are cut at the calibrated
+bar (``relevance``); what falls below it is counted, not shown, unless asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from photofinder.config import absolute_path
+from photofinder.errors import NotFoundError, QueryError
+from photofinder.query import ImagePart, Query, Role
+from photofinder.records import Gate, SearchHit
+from photofinder.relevance import DEFAULT_STRICTNESS, Calibration, mixed_bar
+
+if TYPE_CHECKING:
+    from photofinder.embedder import Embedder
+    from photofinder.store import PhotoStore
+
+MAX_K = 1000
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found, and what it left out."""
+
+    query_id: str  # the same query on the same model always gets the same id
+    query: Query
+    hits: tuple[SearchHit, ...]
+    weaker: int = 0  # hits below the relevance bar among the k best, hidden (not asked for)
+    strong: int = 0  # hits at or above the bar (all of them when there is no bar)
+    threshold: float | None = None  # the bar (None: too few photos to calibrate)
+    indexed: int = 0  # photos in the index; 0 means nothing indexed yet
+    folders: tuple[str, ...] = ()  # the resolved folder scope (explicit, auto or both)
+    auto_folders: tuple[str, ...] = field(default=())  # folders the text named, scoping it
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A query as vectors: the ranking vector, its bar, and the gates of +/- parts."""
+
+    vector: np.ndarray
+    bar: float | None
+    gates: tuple[Gate, ...]
+    exclude_paths: frozenset[str]
+
+
+def query_id(model_id: str, query: Query) -> str:
+    digest = hashlib.sha256(f"{model_id}\n{query.to_text()}".encode())
+    for image in query.images:
+        source = image.source if isinstance(image.source, bytes) else absolute_path(image.source)
+        digest.update(b"\0" + (source if isinstance(source, bytes) else source.encode()))
+    return digest.hexdigest()[:16]
+
+
+def compose(query: Query, embedder: "Embedder", store: "PhotoStore",
+            calibration: Calibration | None, strictness: int = DEFAULT_STRICTNESS) -> Composed:
+    """The vectors and bars of a query (embeds its texts; query images that are indexed
+    reuse their stored vectors)."""
+    if query.is_empty:
+        if query.parts:
+            raise QueryError("say what to look for, not only what to leave out (e.g. circle -red)")
+        raise QueryError("the search text is empty")
+    texts = [p.text for p in query.parts]
+    text_vectors = embedder.embed_texts(texts) if texts else np.zeros((0, store.dimension))
+    image_vectors = [_vector_for(image.source, embedder, store) for image in query.images]
+    text_bar = calibration.text[strictness] if calibration else None
+    image_bar = calibration.image[strictness] if calibration else None
+    wanted = [(v, p.weight, text_bar) for v, p in zip(text_vectors, query.parts) if p.role != Role.EXCLUDE]
+    wanted += [(v, i.weight, image_bar) for v, i in zip(image_vectors, query.images)]
+    vector = np.sum([w * v for v, w, _ in wanted], axis=0)
+    vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    gates, bar = [], None
+    if calibration is not None:
+        bar = mixed_bar(wanted)
+        loose = calibration.text[min(calibration.text)]
+        for v, part in zip(text_vectors, query.parts):
+            if part.role == Role.REQUIRE:
+                gates.append(Gate(v, text_bar, above=True))
+            elif part.role == Role.EXCLUDE:
+                gates.append(Gate(v, loose, above=False))
+    exclude_paths = frozenset(absolute_path(i.source) for i in query.images
+                              if isinstance(i.source, str))
+    return Composed(vector.astype(np.float32), bar, tuple(gates), exclude_paths)
+
+
+def check_k(k: int) -> int:
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"-k must be between 1 and {MAX_K}, not {k}")
+    return k
+
+
+def _vector_for(image: str | bytes, embedder: "Embedder", store: "PhotoStore") -> np.ndarray:
+    """A query image's vector: stored if the file is indexed, else embedded now."""
+    from photofinder.indexing.images import load_image, load_image_bytes
+    from photofinder.errors import ImageError
+
+    if isinstance(image, bytes):
+        name = "the dropped image data"
+        load = lambda: load_image_bytes(image, embedder.input_size)  # noqa: E731
+    else:
+        name = absolute_path(image)
+        stored = store.vector_of(name)
+        if stored is not None:
+            return stored
+        if not os.path.exists(name):
+            raise NotFoundError(f"no such file: {name}")
+        load = lambda: load_image(name, embedder.input_size)  # noqa: E731
+    try:
+        loaded = load()
+    except ImageError as exc:
+        raise QueryError(f"cannot use {name} as a query: {exc}") from exc
+    return embedder.embed_images([loaded.image])[0]
+
+
+def images_query(images: Sequence[str | bytes], weights: Sequence[float] | None = None) -> Query:
+    """A query of images alone (``similar``, a drop on the window)."""
+    weights = weights or [1.0] * len(images)
+    return Query(images=tuple(ImagePart(i, weight=w) for i, w in zip(images, weights)))

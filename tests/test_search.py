@@ -1,0 +1,141 @@
+"""Library.search end to end on the tiny shapes model: relevance cut-off, compound
+queries, filters, folder scoping, the fields every face reads."""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime
+
+import pytest
+
+from photofinder.config import Paths, Settings
+from photofinder.embedder import ModelSpec
+from photofinder.errors import NotFoundError, QueryError
+from photofinder.library import Library
+from photofinder.records import SearchFilter, photo_id
+from photofinder.tinymodel import MODEL_NAME
+from photofinder.tinymodel.shapes import write_photos
+
+
+def new_library(home, weights) -> Library:
+    """A library in its own data folder (one for the whole module: indexing takes a while)."""
+    paths = Paths(data=home, config=home)
+    return Library(paths, Settings.load(paths.settings_file), ModelSpec(MODEL_NAME, weights=str(weights)))
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory, tiny_weights):
+    """400 shapes: 300 JPEGs at the root (dated 2021), 100 PNGs in "Holidays 2023" (dated 2023)."""
+    root = tmp_path_factory.mktemp("library")
+    truth = {}
+    for path, spec in write_photos(root, 300, seed=4242):
+        truth[str(path)] = spec
+        os.utime(path, (datetime(2021, 5, 1).timestamp(),) * 2)
+    for path, spec in write_photos(root / "Holidays 2023", 100, seed=5151, fmt="png"):
+        truth[str(path)] = spec
+        os.utime(path, (datetime(2023, 7, 1).timestamp(),) * 2)
+    home = tmp_path_factory.mktemp("home")
+    library = new_library(home, tiny_weights)
+    library.add_folder(root)
+    assert len(library.index().added) == 400
+    return library, root, truth
+
+
+def kinds(hits, truth):
+    return [f"{truth[h.photo.path].colour} {truth[h.photo.path].shape}" for h in hits]
+
+
+def test_a_real_query_shows_its_matches_and_hides_the_rest(shapes):
+    library, _, truth = shapes
+    result = library.search("a red circle", k=200)
+    assert 1 <= len(result.hits) <= 40, len(result.hits)  # not the whole library
+    assert kinds(result.hits, truth).count("red circle") >= 0.8 * len(result.hits)
+    assert result.weaker == 200 - len(result.hits) and result.strong == len(result.hits)
+    assert all(h.score >= result.threshold for h in result.hits)
+    everything = library.search("a red circle", k=200, include_weaker=True)
+    assert len(everything.hits) == 200 and everything.weaker == 0
+    assert everything.hits[:len(result.hits)] == result.hits
+
+
+def test_a_nonsense_query_returns_far_fewer(shapes):
+    library, _, _ = shapes
+    real = library.search("a red circle", k=200)
+    nonsense = library.search("xqzv invoice spreadsheet", k=200)
+    assert len(nonsense.hits) <= len(real.hits) / 3, (len(nonsense.hits), len(real.hits))
+    assert nonsense.weaker > 150
+
+
+def test_strictness_moves_the_cut_off(shapes):
+    library, _, _ = shapes
+    counts = [len(library.search("a yellow star", k=200, strictness=s).hits) for s in (1, 3, 5)]
+    assert counts[0] >= counts[1] >= counts[2] and counts[0] > counts[2], counts
+
+
+def test_calibration_is_measured_once_per_model_and_stored(shapes):
+    library, _, _ = shapes
+    library.search("a red circle")
+    stored = (library.paths.data / "relevance.json").read_text()
+    assert library.store.model_id in stored
+    fresh = new_library(library.paths.data, library.embedder.spec.weights)
+    assert fresh._calibration(fresh.embedder, fresh.store) == library._calibration(
+        library.embedder, library.store)
+
+
+def test_hits_carry_id_folder_score_and_distance(shapes):
+    library, root, _ = shapes
+    result = library.search("a blue square", k=5, include_weaker=True)
+    again = library.search("a blue square", k=5)
+    assert result.query_id == again.query_id != library.search("a green square").query_id
+    for hit in result.hits:
+        assert hit.photo.id == photo_id(hit.photo.path) and len(hit.photo.id) == 16
+        assert hit.photo.folder in (str(root), str(root / "Holidays 2023"))
+        assert math.isclose(hit.distance, math.sqrt(2 - 2 * hit.score), rel_tol=1e-6)
+
+
+def test_k_is_validated(shapes):
+    library, _, _ = shapes
+    for k in (0, -1, 1001):
+        with pytest.raises(QueryError, match="between 1 and 1000"):
+            library.search("a red circle", k=k)
+    assert len(library.search("a red circle", k=1000, include_weaker=True).hits) == 400
+
+
+def test_an_empty_library_says_nothing_is_indexed(tmp_path, tiny_weights):
+    result = new_library(tmp_path, tiny_weights).search("a red circle")
+    assert result.indexed == 0 and result.hits == ()
+
+
+def test_filters_by_type_date_and_folder(shapes):
+    library, root, truth = shapes
+    pngs = library.search("a circle type:png", k=50, include_weaker=True)
+    assert pngs.hits and all(h.photo.path.endswith(".png") for h in pngs.hits)
+    jpegs = library.search("a circle", k=50, include_weaker=True,
+                           search_filter=SearchFilter(types=("jpg",)))
+    assert jpegs.hits and all(h.photo.path.endswith(".jpg") for h in jpegs.hits)
+    recent = library.search("a circle after:2023-01", k=200, include_weaker=True)
+    assert len(recent.hits) == 100 and all(h.photo.taken_at.year == 2023 for h in recent.hits)
+    older = library.search("a circle before:2022", k=400, include_weaker=True)
+    assert len(older.hits) == 300
+    by_name = library.search("a circle in:holidays_2023", k=400, include_weaker=True)
+    assert {h.photo.folder for h in by_name.hits} == {str(root / "Holidays 2023")}
+    assert len(by_name.hits) == 100
+
+
+def test_folders_outside_the_library_or_unknown_are_errors(shapes, tmp_path):
+    library, _, _ = shapes
+    with pytest.raises(QueryError, match="not in the library"):
+        library.search(f'a circle in:"{tmp_path}"')
+    with pytest.raises(NotFoundError, match="no folder named"):
+        library.search("a circle in:birthdays")
+
+
+def test_a_query_naming_a_folder_is_scoped_to_it(shapes):
+    library, root, _ = shapes
+    result = library.search("a red circle from Hólidays-2023", k=400, include_weaker=True)
+    assert result.auto_folders == (str(root / "Holidays 2023"),)
+    assert {h.photo.folder for h in result.hits} == {str(root / "Holidays 2023")}
+    assert result.query.parts[0].text == "a red circle"
+    everywhere = library.search("a red circle from Hólidays-2023", k=400, include_weaker=True,
+                                auto_folder=False)
+    assert everywhere.auto_folders == () and len(everywhere.hits) == 400
