@@ -10,12 +10,12 @@ from datetime import datetime
 import pytest
 
 from photofinder.config import Paths, Settings
-from photofinder.embedder import ModelSpec
+from photofinder.embedder import MODEL_CONFIGS_ENV, ModelSpec
 from photofinder.errors import NotFoundError, QueryError
 from photofinder.library import Library
 from photofinder.records import SearchFilter, photo_id
-from photofinder.tinymodel import MODEL_NAME
-from photofinder.tinymodel.shapes import write_photos
+from photofinder_testing.tinymodel import CONFIG_DIR, MODEL_NAME
+from photofinder_testing.tinymodel.shapes import write_photos
 
 
 def new_library(home, weights) -> Library:
@@ -25,7 +25,16 @@ def new_library(home, weights) -> Library:
 
 
 @pytest.fixture(scope="module")
-def shapes(tmp_path_factory, tiny_weights):
+def module_env():
+    """What the autouse private_home fixture sets per test, for the module's library."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(MODEL_CONFIGS_ENV, str(CONFIG_DIR))
+        env.setenv("PHOTOFINDER_BACKEND", "torch")
+        yield
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory, tiny_weights, module_env):
     """400 shapes: 300 JPEGs at the root (dated 2021), 100 PNGs in "Holidays 2023" (dated 2023)."""
     root = tmp_path_factory.mktemp("library")
     truth = {}
