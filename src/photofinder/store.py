@@ -151,18 +151,19 @@ def sql_in(column: str, values: Sequence[str]) -> Iterator[tuple[Sequence[str], 
 def filter_sql(search_filter: SearchFilter | None, *more: str) -> str | None:
     """The WHERE clause of a filter, and'ed with the ``more`` clauses."""
     clauses = list(more)
-    if search_filter is not None and search_filter.folders:
-        clauses.append("(" + " OR ".join(sql_prefix(f) for f in search_filter.folders) + ")")
-    if search_filter is not None and search_filter.taken_after:
-        clauses.append(f"taken_at >= timestamp '{search_filter.taken_after.isoformat(sep=' ')}'")
-    if search_filter is not None and search_filter.taken_before:
-        clauses.append(f"taken_at < timestamp '{search_filter.taken_before.isoformat(sep=' ')}'")
-    if search_filter.types:
+    f = search_filter or SearchFilter()
+    if f.folders:
+        clauses.append("(" + " OR ".join(sql_prefix(folder) for folder in f.folders) + ")")
+    if f.taken_after:
+        clauses.append(f"taken_at >= timestamp '{f.taken_after.isoformat(sep=' ')}'")
+    if f.taken_before:
+        clauses.append(f"taken_at < timestamp '{f.taken_before.isoformat(sep=' ')}'")
+    if f.types:
         clauses.append("(" + " OR ".join(f"lower(path) LIKE {sql_string('%.' + t)}"
-                                         for t in search_filter.types) + ")")
-    if search_filter.orientation:
+                                         for t in f.types) + ")")
+    if f.orientation:
         clauses.append({"portrait": "width < height", "landscape": "width > height",
-                        "square": "width = height"}[search_filter.orientation])
+                        "square": "width = height"}[f.orientation])
     return " AND ".join(clauses) or None
 
 
