@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("status", parents=[common], help="what is indexed, and with which model")
     commands.add_parser("install-desktop", parents=[common],
                         help="add photofinder to the desktop's application menu (this user)")
-    forget = commands.add_parser("forget", parents=[common], help="remove photos or folders from the index")
+    forget = commands.add_parser("forget", parents=[common],
+                                 help="leave photos or folders out of the library from now on (files stay)")
     forget.add_argument("paths", nargs="+", metavar="PATH")
     organize_cli.add_commands(commands, common)
     return parser
@@ -314,7 +315,8 @@ def cmd_forget(library, args) -> int:
     if args.json:
         print(json.dumps({"removed": removed}))
     else:
-        print(f"removed {removed} photos from the index (files on disk are untouched)")
+        print(f"removed {removed} photos from the library (files on disk are untouched); "
+              "later scans leave them out (photofinder include PATH brings them back)")
     return 0
 
 

@@ -4,7 +4,7 @@ Two photos are near-duplicates when both their embeddings and their perceptual
 hashes agree: the embedding alone also pairs different photos of one scene,
 the hash alone also pairs unrelated photos with the same light-and-dark layout.
 Candidate pairs come from the embeddings, compared only within k-means cells
-(each photo sits in its two nearest cells), so 100,000 photos cost a few
+(each photo with those of its two nearest cells), so 100,000 photos cost
 seconds of matrix products rather than 5 billion comparisons
 (benchmarks/bench_duplicates.py). Groups are the connected pairs; each group's
 keeper is its largest photo, then the sharpest, then one with EXIF.
@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from photofinder.records import Photo
 
@@ -27,10 +28,8 @@ from photofinder.records import Photo
 PAIR_RULES = ((0.88, 12), (0.95, 16))
 MIN_COSINE = min(cosine for cosine, _ in PAIR_RULES)
 EXACT_ROWS = 4096  # up to this many photos, every pair is compared
-ROWS_PER_CELL = 400  # beyond it, photos are compared within k-means cells of about this size
-CELLS_PER_PHOTO = 2  # cells each photo joins: a pair split by a cell boundary is still found
-KMEANS_ITERATIONS = 6
-KMEANS_SAMPLE_PER_CELL = 32
+KMEANS_ITERATIONS = 4  # cells only narrow the search: rough ones cost time, not pairs
+KMEANS_SAMPLE_PER_CELL = 16
 # A near-duplicate of the keeper that is at least this sharp counts as sharp as it.
 SHARPNESS_TOLERANCE = 0.85
 
@@ -93,7 +92,8 @@ def keeper_first(photos: Sequence[Photo]) -> list[Photo]:
 
 def duplicate_pairs(hashes: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """(m, 2) row indices of near-duplicate pairs, from int64 hashes and unit vectors."""
-    pairs, cosines = close_vector_pairs(vectors, MIN_COSINE)
+    with threadpool_limits(1):  # many small products: BLAS threads only wait on each other
+        pairs, cosines = close_vector_pairs(vectors, MIN_COSINE)
     if not len(pairs):
         return pairs
     bits = np.bitwise_count((hashes[pairs[:, 0]] ^ hashes[pairs[:, 1]]).view(np.uint64))
@@ -104,26 +104,41 @@ def duplicate_pairs(hashes: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 def close_vector_pairs(vectors: np.ndarray, min_cosine: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i < j) of unit vectors whose cosine is at least ``min_cosine``, and those cosines."""
+    """Pairs (i < j) of unit vectors whose cosine is at least ``min_cosine``, and those cosines.
+
+    Beyond EXACT_ROWS, each vector belongs to its nearest k-means cell and is compared with
+    the members of its nearest two: a pair split by a cell boundary is still found. About
+    2 sqrt(n) cells balance the cost of placing the vectors against that of comparing them."""
     count = len(vectors)
     if count <= EXACT_ROWS:
-        return _pairs_within(vectors, np.arange(count), min_cosine)
-    cells = _nearest_cells(vectors, _spherical_kmeans(vectors, count // ROWS_PER_CELL))
-    order = np.argsort(cells, axis=None, kind="stable")
-    rows, cell_of = order // CELLS_PER_PHOTO, cells.reshape(-1)[order]
-    bounds = np.flatnonzero(np.diff(cell_of)) + 1
-    found = [_pairs_within(vectors, members, min_cosine) for members in np.split(rows, bounds)]
+        return _pairs_between(vectors, np.arange(count), np.arange(count), min_cosine)
+    cells = _nearest_cells(vectors, _spherical_kmeans(vectors, round(2 * np.sqrt(count))))
+    members = _by_cell(cells[:, 0])
+    visitors = _by_cell(cells[:, 1])
+    found = [_pairs_between(vectors, rows, rows, min_cosine) for rows in members.values()]
+    found += [_pairs_between(vectors, rows, members[cell], min_cosine)
+              for cell, rows in visitors.items() if cell in members]
     pairs = np.concatenate([p for p, _ in found])
     cosines = np.concatenate([c for _, c in found])
     _, first = np.unique(pairs[:, 0] * count + pairs[:, 1], return_index=True)
     return pairs[first], cosines[first]
 
 
-def _pairs_within(vectors: np.ndarray, members: np.ndarray,
-                  min_cosine: float) -> tuple[np.ndarray, np.ndarray]:
-    similarity = vectors[members] @ vectors[members].T
-    i, j = np.nonzero(np.triu(similarity >= min_cosine, k=1))
-    a, b = members[i], members[j]
+def _by_cell(cells: np.ndarray) -> dict[int, np.ndarray]:
+    order = np.argsort(cells, kind="stable")
+    bounds = np.flatnonzero(np.diff(cells[order])) + 1
+    return {int(cells[rows[0]]): rows for rows in np.split(order, bounds)}
+
+
+def _pairs_between(vectors: np.ndarray, left: np.ndarray, right: np.ndarray,
+                   min_cosine: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of a row in ``left`` and a row in ``right`` (each pair once, smaller index first)."""
+    similarity = vectors[left] @ vectors[right].T
+    close = similarity >= min_cosine
+    if left is right:
+        close = np.triu(close, k=1)
+    i, j = np.nonzero(close)
+    a, b = left[i], right[j]
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), similarity[i, j]
 
 
@@ -143,12 +158,13 @@ def _spherical_kmeans(vectors: np.ndarray, cells: int) -> np.ndarray:
 
 
 def _nearest_cells(vectors: np.ndarray, centres: np.ndarray, chunk: int = 16_384) -> np.ndarray:
-    """(n, CELLS_PER_PHOTO) cells nearest to each vector."""
-    cells = np.empty((len(vectors), CELLS_PER_PHOTO), dtype=np.int64)
+    """(n, 2): the nearest cell of each vector, and the next nearest."""
+    cells = np.empty((len(vectors), 2), dtype=np.int64)
     for start in range(0, len(vectors), chunk):
         scores = vectors[start:start + chunk] @ centres.T
-        cells[start:start + chunk] = np.argpartition(-scores, CELLS_PER_PHOTO - 1,
-                                                     axis=1)[:, :CELLS_PER_PHOTO]
+        top = np.argpartition(-scores, 1, axis=1)[:, :2]
+        swap = np.take_along_axis(scores, top[:, :1], 1) < np.take_along_axis(scores, top[:, 1:], 1)
+        cells[start:start + chunk] = np.where(swap, top[:, ::-1], top)
     return cells
 
 

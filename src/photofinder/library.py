@@ -116,8 +116,12 @@ class Library:
     def _indexer(self, store: PhotoStore, embedder: Embedder):
         from photofinder.indexing.indexer import Indexer  # Pillow and the pipeline: on first use
 
-        return Indexer(store, embedder, self.user_data.excluded_folders(),
-                       thumbnails=self.paths.thumbnails)
+        return Indexer(store, embedder, self.left_out(), thumbnails=self.paths.thumbnails)
+
+    def left_out(self) -> list[str]:
+        """Excluded folders and forgotten photos: what no scan may bring back."""
+        return [*self.user_data.excluded_folders(),
+                *(f.path for f in self.user_data.forgotten_photos())]
 
     def load_model(self, progress: Callable[[int, int | None], None] | None = None,
                    cancel: Callable[[], bool] | None = None) -> ModelInfo:
@@ -155,8 +159,45 @@ class Library:
         return self.store.delete_below(folder)
 
     def forget(self, path: str | Path) -> int:
-        """Remove a photo, or every photo below a folder, from the index (files stay)."""
-        return self.store.delete_below(absolute_path(path))
+        """Leave a photo, or every photo below a folder, out of the library from now on
+        (files stay): a library folder is removed, another folder excluded, a photo
+        forgotten. Returns how many photos left the index."""
+        target = absolute_path(path)
+        if target in self.folders():
+            return self.remove_folder(target)
+        photo_rows = self.store.rows_of([target])
+        if photo_rows.num_rows:
+            self.user_data.forget_photos(photos_from_arrow(photo_rows))
+        else:
+            self.user_data.exclude_folder(target)
+        return self.store.delete_below(target)
+
+    def include(self, path: str | Path) -> bool:
+        """Undo ``forget`` of a folder inside the library or of a photo; the next scan
+        brings its photos back. False when it was not left out."""
+        target = absolute_path(path)
+        forgotten = self.user_data.forgotten_photos()
+        same = {f.fingerprint for f in forgotten if f.path == target and f.fingerprint}
+        photos = [f.path for f in forgotten if f.path == target or f.fingerprint in same]
+        return self.user_data.include_folder(target) | bool(self.user_data.unforget_photos(photos))
+
+    def _forget_again(self, changes: IndexChanges,
+                      on_commit: Callable[[IndexChanges], None] | None) -> IndexChanges:
+        """A forgotten photo that turns up under another name (moved, renamed) stays forgotten."""
+        forgotten = {f.fingerprint for f in self.user_data.forgotten_photos() if f.fingerprint}
+        back = [p for p in changes.photos if p.fingerprint in forgotten]
+        if not back:
+            return changes
+        self.user_data.forget_photos(back)
+        self.store.delete_paths([p.path for p in back])
+        gone = {p.path for p in back}
+        if on_commit:
+            on_commit(IndexChanges(removed=tuple(sorted(gone))))
+        return dataclasses.replace(
+            changes, added=tuple(p for p in changes.added if p not in gone),
+            updated=tuple(p for p in changes.updated if p not in gone),
+            removed=(*changes.removed, *sorted(gone)),
+            photos=tuple(p for p in changes.photos if p.path not in gone))
 
     def index(self, roots: Sequence[str | Path] | None = None,
               progress: Callable[[IndexProgress], None] | None = None,
@@ -173,6 +214,7 @@ class Library:
             roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child,
             embed)
         if changes.added:
+            changes = self._forget_again(changes, on_commit)
             self.user_data.follow_moves(changes.photos)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()

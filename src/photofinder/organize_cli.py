@@ -1,4 +1,4 @@
-"""The organizing commands of ``photofinder``: duplicates, undo.
+"""The organizing commands of ``photofinder``: duplicates, undo, folders, exclude, include, remove.
 
 Registered by cli.py; each is a thin layer over the core (duplicates, trash).
 """
@@ -22,6 +22,14 @@ def add_commands(commands, common: argparse.ArgumentParser) -> None:
     duplicates.add_argument("--yes", action="store_true", help="do not ask before --trash")
     commands.add_parser("undo", parents=[common],
                         help="put back the photos the last --trash moved to the trash")
+    commands.add_parser("folders", parents=[common],
+                        help="list library folders, excluded folders and forgotten photos")
+    for name, helptext in (
+            ("exclude", "leave a folder inside the library out of it from now on (files stay)"),
+            ("include", "undo exclude or forget: the next index brings those photos back"),
+            ("remove", "remove a library folder and its photos from the library (files stay)")):
+        commands.add_parser(name, parents=[common], help=helptext).add_argument(
+            "paths", nargs="+", metavar="FOLDER" if name != "include" else "PATH")
 
 
 def cmd_duplicates(library, args) -> int:
@@ -53,6 +61,68 @@ def cmd_undo(library, args) -> int:
     result = undo_trash(library)
     _report(result, "put back from the trash", "", args.json)
     return 0 if not result.failed else 1
+
+
+def cmd_folders(library, args) -> int:
+    listing = {"folders": [{"path": f.path, "poll": f.poll} for f in library.library_folders()],
+               "excluded": library.user_data.excluded_folders(),
+               "forgotten": [f.path for f in library.user_data.forgotten_photos()]}
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    for folder in listing["folders"]:
+        print(f"folder    {folder['path']}" + ("  (polled)" if folder["poll"] else ""))
+    for path in listing["excluded"]:
+        print(f"excluded  {path}")
+    for path in listing["forgotten"]:
+        print(f"forgotten {path}")
+    if not any(listing.values()):
+        print("no folders yet: photofinder index FOLDER", file=sys.stderr)
+    return 0
+
+
+def cmd_exclude(library, args) -> int:
+    from photofinder.config import absolute_path
+    from photofinder.errors import QueryError
+
+    removed = 0
+    for path in args.paths:
+        folder = absolute_path(path)
+        if folder in library.folders():
+            raise QueryError(f"{folder} is a library folder: photofinder remove {folder}")
+        if not any(folder.startswith(f.rstrip("/") + "/") for f in library.folders()):
+            raise QueryError(f"{folder} is not inside a library folder")
+        removed += library.forget(folder)
+    _print_count(removed, "left the library; excluded folders stay out of later scans", args.json)
+    return 0
+
+
+def cmd_include(library, args) -> int:
+    from photofinder.errors import QueryError
+
+    for path in args.paths:
+        if not library.include(path):
+            raise QueryError(f"{path} was neither excluded nor forgotten")
+    if not args.json:
+        print("included again: photofinder index (or the window, or watch) brings the photos back")
+    return 0
+
+
+def cmd_remove(library, args) -> int:
+    from photofinder.config import absolute_path
+    from photofinder.errors import QueryError
+
+    removed = 0
+    for path in args.paths:
+        if absolute_path(path) not in library.folders():
+            raise QueryError(f"not a library folder: {absolute_path(path)} (photofinder folders lists them)")
+        removed += library.remove_folder(path)
+    _print_count(removed, "left the library (files on disk are untouched)", args.json)
+    return 0
+
+
+def _print_count(removed: int, what: str, as_json: bool) -> None:
+    print(json.dumps({"removed": removed}) if as_json else f"{removed} photos {what}")
 
 
 def _report(result, verb: str, hint: str, as_json: bool) -> None:
@@ -100,4 +170,5 @@ def _problem_json(problem: FileProblem) -> dict:
     return {"path": problem.path, "reason": problem.reason}
 
 
-COMMANDS = {"duplicates": cmd_duplicates, "undo": cmd_undo}
+COMMANDS = {"duplicates": cmd_duplicates, "undo": cmd_undo, "folders": cmd_folders,
+            "exclude": cmd_exclude, "include": cmd_include, "remove": cmd_remove}

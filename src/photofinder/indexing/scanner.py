@@ -88,7 +88,7 @@ def scan(
 ) -> Iterator[FileStat]:
     """Yield every photo file under ``roots`` (folders, or single files).
 
-    Hidden and system folders and the ``excluded`` folders are left out; files
+    Hidden and system folders and the ``excluded`` folders and files are left out; files
     and folders that cannot be read go to ``on_problem`` (or the log) and the
     scan carries on. Each folder is entered once, whatever links lead to it.
     """
@@ -155,7 +155,7 @@ class _Walk:
                 if self._is_folder(entry):
                     if self._may_enter(entry):
                         pending.append(entry.path)
-                elif is_photo_name(entry.name):
+                elif is_photo_name(entry.name) and os.path.normcase(entry.path) not in self._excluded:
                     found = self._photo(entry.path, entry)
                     if found:
                         yield found
