@@ -148,3 +148,43 @@ def test_a_query_naming_a_folder_is_scoped_to_it(shapes):
     everywhere = library.search("a red circle from Hólidays-2023", k=400, include_weaker=True,
                                 auto_folder=False)
     assert everywhere.auto_folders == () and len(everywhere.hits) == 400
+
+
+@pytest.mark.parametrize("query,shape,colour", [("circle -red", "circle", "red"),
+                                               ("a star -yellow", "star", "yellow"),
+                                               ("triangle -green", "triangle", "green")])
+def test_excluded_parts_leave_their_photos_out(shapes, query, shape, colour):
+    library, _, truth = shapes
+    plain = kinds(library.search(query.split(" -")[0], k=40, include_weaker=True).hits, truth)
+    hits = kinds(library.search(query, k=20, include_weaker=True).hits, truth)
+    assert not [k for k in hits if k.startswith(colour)], hits
+    assert sum(k.endswith(shape) for k in hits) >= 18, hits
+    assert any(k.startswith(colour) for k in plain)  # without the exclusion they do show up
+
+
+def test_required_parts_keep_only_their_photos(shapes):
+    library, _, truth = shapes
+    red_circles = sum(f"{s.colour} {s.shape}" == "red circle" for s in truth.values())
+    hits = kinds(library.search("circle +red", k=red_circles, include_weaker=True).hits, truth)
+    plain = kinds(library.search("circle", k=red_circles, include_weaker=True).hits, truth)
+    assert hits.count("red circle") >= 0.7 * red_circles > plain.count("red circle"), (hits, plain)
+    assert all(k.endswith("circle") for k in hits)
+
+
+def test_weights_and_quoted_parts_mix(shapes):
+    library, _, truth = shapes
+    star_heavy = kinds(library.search('3:"a star" "a red circle"', k=10, include_weaker=True).hits, truth)
+    circle_heavy = kinds(library.search('"a star" 3:"a red circle"', k=10, include_weaker=True).hits, truth)
+    assert sum(k.endswith("star") for k in star_heavy) > sum(k.endswith("star") for k in circle_heavy)
+    assert sum(k == "red circle" for k in circle_heavy) > sum(k == "red circle" for k in star_heavy)
+
+
+def test_text_and_a_query_image_combine(shapes):
+    library, _, truth = shapes
+    from photofinder.query import ImagePart, parse_query
+
+    image = next(p for p, s in truth.items() if s.colour == "blue" and s.shape == "square")
+    query = parse_query("a red square").with_images([ImagePart(image)])
+    hits = kinds(library.search(query, k=10, include_weaker=True).hits, truth)
+    assert sum(k.endswith("square") for k in hits) >= 8, hits
+    assert {"red square", "blue square"} <= set(hits), hits

@@ -71,25 +71,74 @@ def compose(query: Query, embedder: "Embedder", store: "PhotoStore",
         raise QueryError("the search text is empty")
     texts = [p.text for p in query.parts]
     text_vectors = embedder.embed_texts(texts) if texts else np.zeros((0, store.dimension))
+    plain, in_context = _in_context(query, embedder)
     image_vectors = [_vector_for(image.source, embedder, store) for image in query.images]
     text_bar = calibration.text[strictness] if calibration else None
     image_bar = calibration.image[strictness] if calibration else None
-    wanted = [(v, p.weight, text_bar) for v, p in zip(text_vectors, query.parts) if p.role != Role.EXCLUDE]
-    wanted += [(v, i.weight, image_bar) for v, i in zip(image_vectors, query.images)]
+    wanted = [(v, i.weight, image_bar) for v, i in zip(image_vectors, query.images)]
+    wanted += [(v, p.weight, text_bar) for v, p in _ranking_texts(query, text_vectors, embedder)]
     vector = np.sum([w * v for v, w, _ in wanted], axis=0)
     vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-    gates, bar = [], None
-    if calibration is not None:
-        bar = mixed_bar(wanted)
-        loose = calibration.text[min(calibration.text)]
-        for v, part in zip(text_vectors, query.parts):
-            if part.role == Role.REQUIRE:
-                gates.append(Gate(v, text_bar, above=True))
-            elif part.role == Role.EXCLUDE:
-                gates.append(Gate(v, loose, above=False))
+    bar = mixed_bar(wanted) if calibration is not None else None
+    gates = _gates(query, text_vectors, plain, in_context, calibration)
     exclude_paths = frozenset(absolute_path(i.source) for i in query.images
                               if isinstance(i.source, str))
-    return Composed(vector.astype(np.float32), bar, tuple(gates), exclude_paths)
+    return Composed(vector.astype(np.float32), bar, gates, exclude_paths)
+
+
+def _ranking_texts(query: Query, text_vectors: np.ndarray, embedder: "Embedder"):
+    """(vector, part) of the text that ranks: the +words join the plain description
+    ("circle +red" ranks as "red circle"); without one, each +part ranks on its own."""
+    required = [p.text for p in query.parts if p.role == Role.REQUIRE]
+    main = next((p for p in query.parts if p.role == Role.WANT and not p.quoted
+                 and p.weight == 1.0), None)
+    for vector, part in zip(text_vectors, query.parts):
+        if part is main and required:
+            text = part.text
+            for word in required:
+                text = _with_word(text, word)
+            yield embedder.embed_texts([text])[0], part
+        elif part.role == Role.WANT or part.role == Role.REQUIRE and main is None:
+            yield vector, part
+
+
+def _in_context(query: Query, embedder: "Embedder") -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
+    """The description (the plain parts) and, per +/- part, the description with that word."""
+    context = " ".join(p.text for p in query.parts if p.role == Role.WANT)
+    gated = [i for i, p in enumerate(query.parts) if p.role != Role.WANT]
+    if not context or not gated:
+        return None, {}
+    plain, *with_words = embedder.embed_texts(
+        [context] + [_with_word(context, query.parts[i].text) for i in gated])
+    return plain, dict(zip(gated, with_words))
+
+
+def _gates(query: Query, text_vectors: np.ndarray, plain: np.ndarray | None,
+           in_context: dict[int, np.ndarray], calibration: Calibration | None) -> tuple[Gate, ...]:
+    """A +part keeps, a -part drops, the photos that the description with that word fits
+    better than the description alone ("circle -red": photos "red circle" describes better
+    than "circle"), a contrast that needs no threshold; and the description with the word
+    must match outright (+), or must not (-), at the loosest bar. Without a description
+    (images only), the part alone is held against that bar."""
+    loose = calibration.text[min(calibration.text)] if calibration is not None else None
+    gates = []
+    for i, (v, part) in enumerate(zip(text_vectors, query.parts)):
+        if part.role == Role.WANT:
+            continue
+        keep = part.role == Role.REQUIRE
+        if i in in_context:
+            gates.append(Gate(in_context[i] - plain, 0.0, above=keep))
+        if loose is not None:
+            gates.append(Gate(in_context.get(i, v), loose, above=keep))
+    return tuple(gates)
+
+
+def _with_word(description: str, word: str) -> str:
+    """"a circle" + "red" -> "a red circle": the word goes where an adjective would."""
+    first, _, rest = description.partition(" ")
+    if first.lower() in ("a", "an", "the") and rest:
+        return f"{first} {word} {rest}"
+    return f"{word} {description}"
 
 
 def check_k(k: int) -> int:
