@@ -90,11 +90,11 @@ def test_exclude_folders_remove_from_the_command_line(tiny_model, library_folder
     assert listing == {"folders": [{"path": str(library_folder), "poll": False}],
                        "excluded": [str(private)], "forgotten": []}
 
-    outside = photofinder("exclude", str(tmp_path), code=1)
+    outside = photofinder("exclude", str(tmp_path), code=2)
     assert outside.stderr.strip().endswith("is not inside a library folder")
     shutil.rmtree(private)  # excluded folders need not exist
     assert "6 photos left the library" in photofinder("remove", str(library_folder)).stdout
     assert json.loads(photofinder("status", "--json").stdout)["photos"] == 0
     assert json.loads(photofinder("folders", "--json").stdout)["folders"] == []
-    missing = photofinder("remove", str(library_folder), code=1)
+    missing = photofinder("remove", str(library_folder), code=2)
     assert "not a library folder" in missing.stderr

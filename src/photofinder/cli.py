@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-k", type=int, default=20, help="how many results, 1-1000 (default 20)")
         sub.add_argument("--all", action="store_true",
                          help="also show weaker matches, below the relevance cut-off")
+        organize_cli.add_mark_filters(sub)
         sub.add_argument("--folder", action="append", default=[],
                          help="only photos below this library folder (a path, or a folder's name)")
         sub.add_argument("--after", help="taken on or after this date (YYYY, YYYY-MM, YYYY-MM-DD)")
@@ -200,6 +201,7 @@ def cmd_index(library, args) -> int:
 
 
 def cmd_search(library, args) -> int:
+    from photofinder.organizing import marked, with_marks
     from photofinder.query import parse_date
     from photofinder.query_runner import check_k, images_query
     from photofinder.records import SearchFilter
@@ -210,6 +212,7 @@ def cmd_search(library, args) -> int:
         taken_after=parse_date(args.after, "--after") if args.after else None,
         taken_before=parse_date(args.before, "--before") if args.before else None,
         types=tuple(t.lower().lstrip(".") for t in args.type))
+    search_filter = with_marks(search_filter, marked(library, args.min_rating, args.favourites))
     query = " ".join(args.query) if args.command == "search" else images_query(args.query)
     result = library.search(query, args.k, search_filter=search_filter, include_weaker=args.all,
                             auto_folder=not args.no_auto_folder)

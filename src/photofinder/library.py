@@ -308,7 +308,7 @@ class Library:
         before = min((d for d in (f.before, given.taken_before) if d), default=None)
         return SearchFilter(folders=folders + given.folders, taken_after=after, taken_before=before,
                             types=_with_aliases(f.types + given.types),
-                            orientation=f.orientation or given.orientation)
+                            orientation=f.orientation or given.orientation, paths=given.paths)
 
     def _calibration(self, embedder: Embedder, store: PhotoStore) -> Calibration | None:
         """The relevance bars of this model on this library: stored, or measured now."""

@@ -1,4 +1,5 @@
-"""The organizing commands of ``photofinder``: duplicates, undo, folders, exclude, include, remove.
+"""The organizing commands of ``photofinder``: duplicates, undo, folders, exclude, include,
+remove, rate, favourite, album; and the --min-rating / --favourites filters of searches.
 
 Registered by cli.py; each is a thin layer over the core (duplicates, trash).
 """
@@ -24,6 +25,20 @@ def add_commands(commands, common: argparse.ArgumentParser) -> None:
                         help="put back the photos the last --trash moved to the trash")
     commands.add_parser("folders", parents=[common],
                         help="list library folders, excluded folders and forgotten photos")
+    rate = commands.add_parser("rate", parents=[common], help="give photos 0 (none) to 5 stars")
+    rate.add_argument("stars", type=int, metavar="STARS")
+    rate.add_argument("paths", nargs="+", metavar="PHOTO")
+    favourite = commands.add_parser("favourite", parents=[common], help="mark photos as favourites")
+    favourite.add_argument("paths", nargs="+", metavar="PHOTO")
+    favourite.add_argument("--off", action="store_true", help="unmark them")
+    album = commands.add_parser("album", parents=[common],
+                                help="albums: list, show NAME, create NAME [--smart QUERY], "
+                                     "add NAME PHOTO..., drop NAME PHOTO..., delete NAME")
+    album.add_argument("action", choices=("list", "show", "create", "add", "drop", "delete"))
+    album.add_argument("name", nargs="?", metavar="NAME")
+    album.add_argument("paths", nargs="*", metavar="PHOTO")
+    album.add_argument("--smart", metavar="QUERY",
+                       help="create a smart album: a saved search, re-run as photos arrive")
     for name, helptext in (
             ("exclude", "leave a folder inside the library out of it from now on (files stay)"),
             ("include", "undo exclude or forget: the next index brings those photos back"),
@@ -121,6 +136,68 @@ def cmd_remove(library, args) -> int:
     return 0
 
 
+def add_mark_filters(parser: argparse.ArgumentParser) -> None:
+    """--min-rating and --favourites for search, similar and listings."""
+    parser.add_argument("--min-rating", type=int, default=0, metavar="STARS",
+                        help="only photos with at least this many stars")
+    parser.add_argument("--favourites", action="store_true", help="only favourite photos")
+
+
+def cmd_rate(library, args) -> int:
+    from photofinder.organizing import rate
+
+    count = rate(library, args.paths, args.stars)
+    print(json.dumps({"rated": count}) if args.json else f"{count} photos rated {args.stars} stars")
+    return 0
+
+
+def cmd_favourite(library, args) -> int:
+    from photofinder.organizing import set_favourite
+
+    count = set_favourite(library, args.paths, not args.off)
+    print(json.dumps({"changed": count}) if args.json
+          else f"{count} photos {'no longer ' if args.off else ''}favourites")
+    return 0
+
+
+def cmd_album(library, args) -> int:
+    from photofinder import organizing
+    from photofinder.errors import QueryError
+
+    if args.action != "list" and not args.name:
+        raise QueryError(f"album {args.action} needs an album name")
+    data = library.user_data
+    if args.action == "list":
+        albums = [{"name": a.name, "smart": a.query, "photos": len(organizing.album_paths(library, a.id))}
+                  for a in data.albums()]
+        if args.json:
+            print(json.dumps(albums, indent=2))
+        for a in albums if not args.json else ():
+            print(f"{a['name']}  ({a['photos']} photos" + (f", smart: {a['smart']})" if a["smart"] else ")"))
+        return 0
+    if args.action == "create":
+        album = organizing.create_album(library, args.name, args.smart)
+        print(f"album {album.name} created" + (" (smart)" if album.is_smart else ""))
+    elif args.action == "add":
+        print(f"{organizing.add_to_album(library, args.name, args.paths)} photos added to {args.name}")
+    elif args.action == "drop":
+        from photofinder.config import absolute_path
+
+        album = data.album(args.name)
+        dropped = data.remove_from_album(album.id, [absolute_path(p) for p in args.paths])
+        print(f"{dropped} photos dropped from {album.name} (files stay)")
+    elif args.action == "delete":
+        data.delete_album(data.album(args.name).id)
+        print(f"album {args.name} deleted (its photos stay)")
+    else:
+        photos = organizing.album_photos(library, args.name)
+        if args.json:
+            print(json.dumps([_photo_json(p) for p in photos], indent=2))
+        for photo in photos if not args.json else ():
+            print(photo.path)
+    return 0
+
+
 def _print_count(removed: int, what: str, as_json: bool) -> None:
     print(json.dumps({"removed": removed}) if as_json else f"{removed} photos {what}")
 
@@ -171,4 +248,5 @@ def _problem_json(problem: FileProblem) -> dict:
 
 
 COMMANDS = {"duplicates": cmd_duplicates, "undo": cmd_undo, "folders": cmd_folders,
-            "exclude": cmd_exclude, "include": cmd_include, "remove": cmd_remove}
+            "exclude": cmd_exclude, "include": cmd_include, "remove": cmd_remove,
+            "rate": cmd_rate, "favourite": cmd_favourite, "album": cmd_album}

@@ -116,13 +116,14 @@ class IndexChanges:
 @dataclass(frozen=True)
 class SearchFilter:
     """Restricts a search or a listing: folders (absolute paths), a capture-date range,
-    file types (extensions, lower case, no dot), orientation."""
+    file types (extensions, lower case, no dot), orientation, a set of photos."""
 
     folders: tuple[str, ...] = ()
     taken_after: datetime | None = None
     taken_before: datetime | None = None
     types: tuple[str, ...] = ()
     orientation: str | None = None  # portrait, landscape or square
+    paths: frozenset[str] | None = None  # only these photos: an album's, or those rated so
 
 
 @dataclass(frozen=True, eq=False)

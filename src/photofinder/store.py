@@ -164,6 +164,9 @@ def filter_sql(search_filter: SearchFilter | None, *more: str) -> str | None:
     if f.orientation:
         clauses.append({"portrait": "width < height", "landscape": "width > height",
                         "square": "width = height"}[f.orientation])
+    if f.paths is not None:
+        clauses.append("path IN (" + ",".join(map(sql_string, sorted(f.paths))) + ")"
+                       if f.paths else "false")
     return " AND ".join(clauses) or None
 
 

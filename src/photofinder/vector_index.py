@@ -228,6 +228,9 @@ class VectorIndex:
             return self._mask_cache[1]
         n = self._count
         mask = np.ones(n, dtype=bool)
+        if search_filter.paths is not None:
+            mask &= _to_bools(pc.is_in(self._metadata.column("path"),
+                                       value_set=pa.array(list(search_filter.paths), pa.string())))
         if search_filter.folders:
             paths = self._metadata.column("path")
             inside = np.zeros(n, dtype=bool)
