@@ -1,13 +1,16 @@
-"""Indexing throughput on 12 MP camera JPEGs against what its two stages allow.
+"""Indexing throughput against what its two stages allow, per backend and kind of photo.
 
-For each model and precision, in the same run:
+For each backend (torch fp32/bf16, ONNX Runtime int8/fp32) and each photo set
+(12 MP camera JPEGs; the same carrying a 1920x1440 MPF preview; 640 px photos),
+in the same run:
   E   embed-only photos/s (preprocessed tensors through the image encoder),
   D   decode+preprocess-only photos/s (the decode pool alone, all cores),
   end-to-end photos/s (scan, fingerprint, decode, embed, store into LanceDB),
 and the ratio of end-to-end to the bound 1 / (1/E + 1/D) that the two stages
 allow when they share the cores. Random weights: the cost does not depend on them.
 
-    python benchmarks/bench_indexing.py [--photos 128] [--models ViT-B-32,ViT-B-32-256]
+    python benchmarks/bench_indexing.py [--photos 48] [--backends torch-fp32,onnx-int8]
+        [--sets 12mp,12mp-mpf,640px]
 """
 
 from __future__ import annotations
@@ -20,15 +23,40 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camera_photos import camera_photos
+from camera_photos import CACHE, camera_photos
 
 from photofinder.embedder import RANDOM_WEIGHTS, Embedder, ModelSpec
-from photofinder.hardware import Placement, cpu_has_fast_bf16, pick_placement
+from photofinder.hardware import Placement, cpu_has_fast_bf16
 from photofinder.indexing.images import load_image
 from photofinder.indexing.indexer import Indexer
 from photofinder.store import PhotoStore
+
+
+def photo_set(name: str, count: int) -> list[Path]:
+    """12mp: camera JPEGs; 12mp-mpf: the same carrying a 1920x1440 MPF preview, as many
+    cameras write them; 640px: photos as phones share them (twice as many)."""
+    if name == "640px":
+        return camera_photos(count * 2, CACHE / "photos-640px", (640, 480), workers=2)
+    plain = camera_photos(count, workers=2)
+    if name == "12mp":
+        return plain
+    folder = CACHE / "camera-12mp-mpf"
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for source in plain:
+        target = folder / source.name
+        if not target.exists():
+            with Image.open(source) as photo:
+                photo.load()
+                preview = photo.resize((1920, 1440), Image.Resampling.BILINEAR)
+                photo.save(target.with_suffix(".tmp"), "MPO", quality=90, save_all=True,
+                           append_images=[preview], exif=photo.info.get("exif", b""))
+            target.with_suffix(".tmp").rename(target)
+        made.append(target)
+    return made
 
 
 def embed_only(embedder: Embedder, count: int) -> float:
@@ -66,27 +94,30 @@ def end_to_end(embedder: Embedder, photos: list[Path]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=128)
-    parser.add_argument("--models", default="ViT-B-32,ViT-B-32-256")
+    parser.add_argument("--photos", type=int, default=48)
+    parser.add_argument("--backends", default="torch-fp32,torch-bf16,onnx-int8,onnx-fp32")
+    parser.add_argument("--sets", default="12mp,12mp-mpf,640px")
+    parser.add_argument("--model", default="ViT-B-32")
     args = parser.parse_args()
-    photos = camera_photos(args.photos)
-    device = pick_placement().device
-    precisions = ["fp32"] + (["bf16"] if device == "cpu" and cpu_has_fast_bf16() else [])
-    if device != "cpu":
-        precisions = ["fp32", "fp16"]
+    sets = {name: photo_set(name, args.photos) for name in args.sets.split(",")}
     workers = max(2, torch.get_num_threads())
-    print(f"{len(photos)} photos of 12 MP, device {device}, torch threads {torch.get_num_threads()}")
-    print(f"{'model':14} {'prec':5} {'E emb/s':>8} {'D dec/s':>8} {'bound':>7} {'e2e/s':>7} {'ratio':>6}")
-    for arch in args.models.split(","):
-        for precision in precisions:
-            placement = Placement(device, precision, 32 if device == "cpu" else 128)
-            embedder = Embedder(ModelSpec(arch, RANDOM_WEIGHTS), Path(tempfile.gettempdir()), placement)
-            embedder.load()
-            e = embed_only(embedder, max(96, args.photos))
+    print(f"device cpu, torch threads {torch.get_num_threads()}; "
+          + ", ".join(f"{name}: {len(photos)} photos" for name, photos in sets.items()))
+    print(f"{'backend':11} {'set':9} {'E emb/s':>8} {'D dec/s':>8} {'bound':>7} {'e2e/s':>7} {'ratio':>6}")
+    models = Path(tempfile.mkdtemp())  # the ONNX export, made once per run
+    for backend in args.backends.split(","):
+        if backend == "torch-bf16" and not cpu_has_fast_bf16():
+            continue
+        precision = backend.split("-")[1] if backend.startswith("torch") else "fp32"
+        embedder = Embedder(ModelSpec(args.model, RANDOM_WEIGHTS), models,
+                            Placement("cpu", precision, 32), backend=backend)
+        embedder.load()
+        e = embed_only(embedder, 64)
+        for name, photos in sets.items():
             d = decode_only(embedder, photos, workers)
             bound = 1 / (1 / e + 1 / d)
             e2e = end_to_end(embedder, photos)
-            print(f"{arch:14} {embedder.info.precision:5} {e:8.1f} {d:8.1f} {bound:7.1f} "
+            print(f"{embedder.info.backend:11} {name:9} {e:8.1f} {d:8.1f} {bound:7.1f} "
                   f"{e2e:7.1f} {e2e / bound:6.2f}", flush=True)
 
 

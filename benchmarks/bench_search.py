@@ -17,7 +17,10 @@ each library size, in the same run:
             (scan, fingerprint lookup, decode, embed, store, grid thumbnail) with
             ViT-B-32, and the seconds of that run spent in the store (lookups and
             commits: what a bigger library could slow down),
-  memory    the process's resident memory.
+  memory    the process's resident memory,
+  snapshot  seconds to save the in-memory index (vector_snapshot), to map it in a
+            freshly opened store as after a restart, its first search (paging the
+            vectors in), then median latency and recall as above.
 It also reports the text-embedding latency of one query, the thumbnail cache's
 bytes a photo (the camera JPEGs, and the real photos of ../shared where present),
 prints ratios against the baseline and draws docs/scaling.png.
@@ -229,6 +232,16 @@ def thumbnail_bytes(embedder: Embedder, folder: Path) -> tuple[int, float, float
 
 def measure_size(index_dir, corpus, size, queries, embedder, photos, rounds) -> dict:
     store, load_s, partition_s = open_in_memory(index_dir)
+    started = time.perf_counter()
+    store.save_snapshot()  # what a restart then maps instead of reading the table
+    save_s = time.perf_counter() - started
+    restarted = PhotoStore(index_dir, "bench/synthetic", DIM)
+    started = time.perf_counter()
+    restarted.vectors_in_memory()
+    mapped_s = time.perf_counter() - started
+    _, first_ms = store_search(restarted, queries[:1])  # pages the mapped vectors in
+    mapped_found, mapped_ms = store_search(restarted, queries)
+    del restarted
     matrix = np.concatenate([corpus.images(s, min(100_000, size - s)) for s in range(0, size, 100_000)])
     truth, baseline_ms = exact_top(matrix, queries)
     del matrix
@@ -248,7 +261,8 @@ def measure_size(index_dir, corpus, size, queries, embedder, photos, rounds) -> 
     return dict(size=size, baseline_ms=baseline_ms, store_ms=store_ms, recall=recall(found, truth),
                 folder_ms=folder_ms, date_ms=date_ms, add_s=add_s, added_mb=added_bytes / 1e6,
                 table_mb=before / 1e6, bytes_per_photo=before / size, load_s=load_s,
-                partition_s=partition_s,
+                partition_s=partition_s, save_s=save_s, mapped_s=mapped_s, first_ms=first_ms,
+                mapped_ms=mapped_ms, mapped_recall=recall(mapped_found, truth),
                 index_rate=rate, index_store_s=store_s, photos=len(photos), rss_mb=resident_mb())
 
 
@@ -331,6 +345,7 @@ def main() -> None:
               f"{'added MB':>8} {'table MB':>8} {'B/photo':>7} {'index/s':>8} {'store s':>7} {'RSS MB':>7}")
         index_dir = Path(tmp) / "index"
         writer = PhotoStore(index_dir, "bench/synthetic", DIM)
+        snapshots = []
         results, have = [], 0
         for size in (int(s) for s in args.sizes.split(",")):
             grow(writer, corpus, have, size)
@@ -342,6 +357,11 @@ def main() -> None:
                   f"{r['date_ms']:8.2f} {r['load_s']:7.2f} {r['partition_s']:7.1f} {r['add_s']:8.2f} "
                   f"{r['added_mb']:8.2f} {r['table_mb']:8.1f} {r['bytes_per_photo']:7.0f} "
                   f"{r['index_rate']:8.1f} {r['index_store_s']:7.3f} {r['rss_mb']:7.0f}", flush=True)
+            snapshots.append(f"{size:>9,} {r['save_s']:7.2f} {r['mapped_s']:7.3f} {r['first_ms']:8.1f} "
+                             f"{r['mapped_ms']:9.2f} {r['mapped_recall']:7.3f}")
+        print("after a restart, the saved snapshot mapped instead of the table read (load s above):")
+        print(f"{'photos':>9} {'save s':>7} {'map s':>7} {'1st ms':>8} {'search ms':>9} {'recall':>7}")
+        print("\n".join(snapshots))
     if not args.no_plot:
         print(f"plot: {plot(results)}")
 

@@ -11,7 +11,6 @@ measures; ``PHOTOFINDER_BACKEND`` names the engine to use instead.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 import os
@@ -130,6 +129,9 @@ def open_onnx(folder: Path, meta: dict, name: str) -> OrtBackend | None:
         return None
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # its warnings about unused initialisers are noise here
+    # Idle ONNX Runtime threads spin by default, taking the cores from the decode pool
+    # that feeds them between batches.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     from photofinder.onnx_export import IMAGE_FILES
 
     session = onnxruntime.InferenceSession(str(folder / IMAGE_FILES[precision]), options,
@@ -195,6 +197,8 @@ def _best_seconds(candidate, batch, runs: int = 2) -> float:
 
 def choice_key(model_id: str, device: str) -> str:
     """What a measured choice depends on: the model, the device and CPU, the engines."""
+    import importlib.metadata  # 0.1 s: not on a text search's path
+
     versions = []
     for package in ("torch", "onnxruntime"):
         try:

@@ -292,23 +292,14 @@ def cmd_install_desktop(library, args) -> int:
 
 
 def cmd_status(library, args) -> int:
-    from photofinder.hardware import pick_placement
-
     status = library.status()
-    if status["device"] is None:
-        placement = pick_placement()
-        status["device"], status["precision"] = placement.device, placement.precision
-        status["backend"] = f"torch-{placement.precision}"
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
     print(f"photos:     {status['photos']}")
     print(f"folders:    {', '.join(status['folders']) or '(none yet: photofinder index FOLDER)'}")
     print(f"model:      {status['model']}")
-    print(f"device:     {status['device']} ({status['precision']})")
-    measured = (f"agrees with torch fp32 to cosine {status['agreement']:.5f}"
-                if status["agreement"] is not None else "not measured yet: the first indexing does")
-    print(f"backend:    {status['backend']} ({measured})")
+    print(f"runs on:    {status['runs_on']}")
     print(f"index size: {status['index_bytes'] / 1e6:.1f} MB in {status['data_folder']}")
     return 0
 

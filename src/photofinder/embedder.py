@@ -284,11 +284,12 @@ class Embedder:
         """The backend measured on an earlier start for this model here, if any."""
         return self._choices().get(self._choice_key(self._placement or pick_placement()))
 
-    def remembered_info(self) -> ModelInfo | None:
-        """How the model will run here, as measured on an earlier start (without loading)."""
-        choice = self.remembered_backend()
-        if choice is None:
-            return None
+    def expected_info(self) -> ModelInfo:
+        """How the model will run here, without loading it: as measured on an earlier
+        start, else as placed (torch)."""
+        placement = self._placement or pick_placement()
+        choice = self._decided_backend(placement) or Choice(
+            f"torch-{placement.precision}", placement.precision, placement.device, None)
         return ModelInfo(model_id=self.spec.model_id, device=choice.device,
                          precision=choice.precision, dimension=embedding_dimension(self.spec.arch),
                          backend=choice.backend, agreement=choice.agreement)

@@ -8,6 +8,7 @@ the library never wait for torch.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import os
 import threading
@@ -27,8 +28,11 @@ from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
 )
 from photofinder.relevance import MIN_PHOTOS, SAMPLE_PHOTOS, Calibration, CalibrationFile, calibrate
-from photofinder.store import PhotoStore, photos_from_arrow
+from photofinder.store import METADATA_COLUMNS, PhotoStore, photos_from_arrow, table_name_for
 from photofinder.user_data import LibraryFolder, ReadOnlyError, UserData
+from photofinder.vector_snapshot import (
+    SnapshotSearch, open_snapshot, snapshot_folder, table_version,
+)
 
 log = logging.getLogger("photofinder.library")
 
@@ -49,6 +53,7 @@ class Library:
         self._store: PhotoStore | None = None
         self._store_lock = threading.RLock()  # _model_and_store opens the store inside
         self._calibrations: dict[str, Calibration] = {}
+        self._snapshot: SnapshotSearch | None = None  # searched until the store has its vectors
 
     def _adopt_settings_folders(self) -> None:
         """Folder lists that earlier versions kept in settings.json move to the user store;
@@ -72,6 +77,8 @@ class Library:
     @property
     def store(self) -> PhotoStore:
         """The index table of the current model, opened on first use."""
+        if self._store is None:  # its slow import (~1 s) outside the lock that searches take
+            importlib.import_module("lancedb")
         with self._store_lock:
             if self._store is None:
                 spec = self.embedder.spec
@@ -81,9 +88,28 @@ class Library:
 
     def _model_and_store(self) -> tuple[Embedder, PhotoStore]:
         """The embedder and its table, read together: a model switch swaps both at once,
-        and a query embedded by one model must be looked up among that model's vectors."""
+        and a query embedded by one model must be looked up among that model's vectors.
+        Before the table is opened, a snapshot of its current version stands in for it
+        (numpy over mapped files: a one-off search imports neither lancedb nor torch)."""
         with self._store_lock:
+            store = self._store
+            if store is None or not store.has_vectors_in_memory:
+                snapshot = self._snapshot_search()
+                if snapshot is not None:
+                    return self.embedder, snapshot
             return self.embedder, self.store
+
+    def _snapshot_search(self) -> SnapshotSearch | None:
+        """A search over the snapshot of the table's current version, if one was saved."""
+        spec = self.embedder.spec
+        name = table_name_for(spec.model_id)
+        folder, version = snapshot_folder(self.paths.index, name), table_version(self.paths.index, name)
+        if self._snapshot is not None and (self._snapshot.snapshot.folder, self._snapshot.snapshot.version) \
+                == (folder, version):
+            return self._snapshot
+        snapshot = open_snapshot(folder, version, embedding_dimension(spec.arch), METADATA_COLUMNS)
+        self._snapshot = SnapshotSearch(snapshot, spec.model_id, lambda: self.store) if snapshot else None
+        return self._snapshot
 
     def switch_model(self, model: ModelSpec,
                      progress: Callable[[IndexProgress], None] | None = None,
@@ -133,7 +159,7 @@ class Library:
         waits for. The window calls it at launch, in a worker, so a query typed at once
         is answered as soon as possible."""
         self.embedder.prepare_for_text(progress, cancel)
-        if self.folders():
+        if self.folders() and self._snapshot_search() is None:  # else searches map the snapshot
             self.store.vectors_in_memory()
 
     def folders(self) -> list[str]:
@@ -218,6 +244,8 @@ class Library:
             self.user_data.follow_moves(changes.photos)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
+        if not changes.cancelled:
+            self.store.save_snapshot()  # the next process searches without reading the table
         return changes
 
     # --- browsing and searching ----------------------------------------------------
@@ -371,16 +399,17 @@ class Library:
     def status(self) -> dict:
         """What the CLI's `status` and the window's footer show."""
         spec = self.embedder.spec
-        info = self.embedder.info or self.embedder.remembered_info()
+        info = self.embedder.info or self.embedder.expected_info()
         return {
             "photos": self.store.count(),
             "photos_without_vectors": self.store.count_without_vectors(),
             "folders": self.folders(),
             "model": spec.model_id,
-            "device": info.device if info else None,
-            "precision": info.precision if info else None,
-            "backend": info.backend if info else None,
-            "agreement": info.agreement if info else None,
+            "device": info.device,
+            "precision": info.precision,
+            "backend": info.backend,
+            "agreement": info.agreement,
+            "runs_on": info.describe_backend(),
             "index_bytes": self.store.disk_bytes(),
             "data_folder": str(self.paths.data),
         }

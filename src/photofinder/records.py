@@ -147,3 +147,9 @@ class ModelInfo:
     backend: str = "torch-fp32"  # see photofinder.backends
     agreement: float | None = None  # lowest cosine to torch fp32 on probe photos, if measured
     extra: dict = field(default_factory=dict, compare=False)
+
+    def describe_backend(self) -> str:
+        """How photos are embedded here, for the status line and the settings."""
+        measured = (f"agrees with torch fp32 to cosine {self.agreement:.5f}"
+                    if self.agreement is not None else "not measured yet: the first indexing does")
+        return f"{self.backend}, {self.precision} on {self.device} ({measured})"

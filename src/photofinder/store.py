@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from photofinder.errors import StoreError
 from photofinder.memory import return_freed_memory
 from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
+from photofinder.vector_snapshot import open_snapshot, save, snapshot_folder
 
 log = logging.getLogger("photofinder.store")
 
@@ -248,9 +249,11 @@ class PhotoStore:
         self.model_id = model_id
         self.dimension = dimension
         self._write_lock = threading.Lock()
+        self._snapshot_lock = threading.Lock()
         self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
         try:
+            self._index_dir = index_dir
             index_dir.mkdir(parents=True, exist_ok=True)
             migrate_index_folder(index_dir)
             # Each read starts on the newest version (~0.01 ms): one whose files an
@@ -464,6 +467,10 @@ class PhotoStore:
         rows, scores = self.vectors_in_memory().search(vector, k, search_filter, gates)
         return [SearchHit(photo, score) for photo, score in zip(photos_from_arrow(rows), scores)]
 
+    @property
+    def has_vectors_in_memory(self) -> bool:
+        return self._in_memory is not None
+
     def vectors_in_memory(self):
         """The in-memory search index, read from the table on first use (about 1 s per
         million rows; writes wait meanwhile, so it misses none)."""
@@ -476,6 +483,9 @@ class PhotoStore:
     def _load_in_memory(self):
         from photofinder.vector_index import VectorIndex  # imports torch
 
+        snapshot = self._fresh_snapshot()
+        if snapshot is not None:
+            return VectorIndex.from_snapshot(snapshot, pa.schema(METADATA_FIELDS))
         columns = [*METADATA_COLUMNS, "vector"]
         index = VectorIndex(self.dimension, pa.schema(METADATA_FIELDS))
         with self._translate_errors("read"):
@@ -484,7 +494,39 @@ class PhotoStore:
                 index.append(pa.Table.from_batches([batch]), partition=False)
         return_freed_memory()  # the read's buffers
         index.partition_in_background_if_due()
+        threading.Thread(target=self._save_snapshot_when_partitioned, args=(index,),
+                         name="pf-snapshot", daemon=True).start()
         return index
+
+    # --- the snapshot of the in-memory index (vector_snapshot) ------------------------
+
+    @property
+    def snapshot_folder(self) -> Path:
+        return snapshot_folder(self._index_dir, self._table.name)
+
+    def _fresh_snapshot(self):
+        """The saved snapshot of this very table version, if there is one."""
+        return open_snapshot(self.snapshot_folder, self._table.version, self.dimension,
+                             METADATA_COLUMNS)
+
+    def save_snapshot(self) -> None:
+        """Save the in-memory index for the next process, unless the saved one is current
+        (after an indexing run; reads the table first if no search has yet)."""
+        index = self.vectors_in_memory()
+        with self._snapshot_lock:  # one saver at a time (they share a staging folder)
+            with self._write_lock:  # no write between the version and the rows copied
+                version = self._table.version
+                if self._fresh_snapshot() is not None:
+                    return
+                vectors, metadata, partitions = index.snapshot_parts()
+            try:
+                save(self.snapshot_folder, version, vectors, metadata, partitions)
+            except OSError as exc:  # only the next start's speed depends on it
+                log.warning("cannot save the index snapshot in %s: %s", self.snapshot_folder, exc)
+
+    def _save_snapshot_when_partitioned(self, index) -> None:
+        index.wait_for_partitioning()
+        self.save_snapshot()
 
     def disk_bytes(self) -> int:
         root = Path(self._table.uri.removeprefix("file://")) if hasattr(self._table, "uri") else None

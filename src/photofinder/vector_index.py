@@ -97,6 +97,40 @@ class VectorIndex:
         self._generation = 0
         self._layout = 0  # bumped whenever rows move, which voids a partitioning in progress
 
+    @classmethod
+    def from_snapshot(cls, snapshot, metadata_schema: pa.Schema,
+                      dtype: torch.dtype | None = None) -> "VectorIndex":
+        """An index over a saved snapshot (``vector_snapshot``), its vectors mapped from the
+        file copy-on-write: ready at once, paged in by the first searches."""
+        index = cls(snapshot.vectors_f32.shape[1], metadata_schema, dtype)
+        mapped = snapshot.vectors("float16" if index.dtype == torch.float16 else "float32")
+        index._vectors = torch.from_numpy(mapped)
+        index._count = len(mapped)
+        index._alive = torch.ones(index._count, dtype=torch.bool)
+        index._metadata = snapshot.metadata.cast(metadata_schema)
+        index._taken_us, index._has_date = _dates(index._metadata.column("taken_at"))
+        if snapshot.centroids is not None:
+            index._partitions = Partitions(torch.from_numpy(np.array(snapshot.centroids)),
+                                           np.array(snapshot.starts), snapshot.covered)
+        return index
+
+    def snapshot_parts(self) -> tuple[np.ndarray, pa.Table, tuple | None]:
+        """The live rows' vectors (a copy), metadata, and partitions as (centroids, starts,
+        covered) with the removed rows left out: what ``vector_snapshot.save`` writes."""
+        with self._lock:
+            n = self._count
+            alive = self._alive[:n].numpy()
+            keep = np.flatnonzero(alive)
+            vectors = self._vectors[:n][torch.from_numpy(keep)].numpy()
+            metadata = self._metadata.take(pa.array(keep))
+            partitions = None
+            if self._partitions is not None:
+                kept_before = np.concatenate([[0], np.cumsum(alive)])  # live rows below i
+                parts = self._partitions
+                partitions = (parts.centroids.numpy().copy(), kept_before[parts.starts],
+                              int(kept_before[parts.covered]))
+        return vectors, metadata, partitions
+
     # --- keeping in step with the table ----------------------------------------------
 
     def append(self, rows: pa.Table, partition: bool = True) -> None:
@@ -107,9 +141,7 @@ class VectorIndex:
         if rows.num_rows == 0:
             return
         vectors = _vectors_of(rows, self.dtype)
-        taken = rows.column("taken_at")
-        taken_us = pc.cast(taken, pa.int64()).fill_null(0).to_numpy()
-        has_date = pc.is_valid(taken).to_numpy(zero_copy_only=False)
+        taken_us, has_date = _dates(rows.column("taken_at"))
         # A copy: slices of the reader's buffers would keep its whole batch alive, vectors
         # included (540 MB at 100k rows).
         metadata = (rows.select(self._metadata.column_names).cast(self._metadata.schema)
@@ -264,6 +296,12 @@ class VectorIndex:
                                                   daemon=True)
             self._partitioning.start()
 
+    def wait_for_partitioning(self) -> None:
+        """Until a partitioning started in the background has finished."""
+        thread = self._partitioning
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
     def partition(self) -> None:
         """Sort the rows into k-means partitions (seconds at 1M rows); searches go on
         exactly, and writes go on, meanwhile."""
@@ -333,6 +371,12 @@ def _vectors_of(rows: pa.Table, dtype: torch.dtype) -> torch.Tensor:
     numpy_dtype = np.float16 if dtype == torch.float16 else np.float32
     flat = column.values.to_numpy(zero_copy_only=False).astype(numpy_dtype, copy=True)
     return torch.from_numpy(flat.reshape(len(column), -1)).to(dtype)
+
+
+def _dates(taken: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Capture times in microseconds, and which rows have one."""
+    return (pc.cast(taken, pa.int64()).fill_null(0).to_numpy(),
+            pc.is_valid(taken).to_numpy(zero_copy_only=False))
 
 
 def _below(paths: pa.ChunkedArray, folder: str):

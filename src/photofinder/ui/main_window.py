@@ -418,8 +418,10 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_capacity(3 * self.content.library_grid.visible_tiles())
 
     def open_settings(self) -> None:
+        info = self.library.embedder.info  # how photos are embedded: backend and agreement
         dialog = SettingsDialog(self.library.settings, self.model_switch.chosen,
-                                self.library.user_data.excluded_folders(), self)
+                                self.library.user_data.excluded_folders(), self,
+                                info.describe_backend() if info else "")
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

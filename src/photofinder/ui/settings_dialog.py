@@ -27,7 +27,7 @@ class SettingsDialog(QDialog):
     ``excluded_folders`` and ``chosen_model`` say which folders and model the user wants."""
 
     def __init__(self, settings: Settings, model: ModelSpec, excluded: Sequence[str] = (),
-                 parent=None):
+                 parent=None, runs_on: str = ""):
         super().__init__(parent)
         self.setWindowTitle("photofinder settings")
         self.setMinimumWidth(560)
@@ -43,6 +43,9 @@ class SettingsDialog(QDialog):
         self.weights = QLineEdit(model.weights)
         self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
         form.addRow("Weights file:", self._with_button(self.weights, "Choose…", self._choose_weights))
+        runs = QLabel(runs_on or "not loaded yet (it loads for the first search or indexing)")
+        runs.setWordWrap(True)
+        form.addRow("Runs on:", runs)
         self.excluded = QListWidget()
         self.excluded.addItems(list(excluded))
         self.excluded.setMaximumHeight(110)

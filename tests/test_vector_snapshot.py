@@ -1,0 +1,131 @@
+"""The in-memory index saved and mapped back: same answers, partitions included; a
+stale or damaged snapshot is never searched; a new process searches without torch or
+lancedb."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import torch
+from test_vector_index import DIM, clustered, new_index, numbers, rows
+
+from photofinder.library import Library
+from photofinder.store import METADATA_COLUMNS, METADATA_FIELDS
+from photofinder.vector_index import VectorIndex
+from photofinder.vector_snapshot import STATE_FILE, VECTORS_F32, open_snapshot, save
+from photofinder_testing.tinymodel.shapes import write_photos
+
+
+def saved_and_mapped(index: VectorIndex, folder, version: int = 7) -> VectorIndex:
+    save(folder, version, *index.snapshot_parts())
+    snapshot = open_snapshot(folder, version, DIM, METADATA_COLUMNS)
+    return VectorIndex.from_snapshot(snapshot, pa.schema(METADATA_FIELDS), index.dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_a_mapped_snapshot_answers_as_the_index_it_was_saved_from(tmp_path, dtype, monkeypatch):
+    import photofinder.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "PARTITION_MIN_ROWS", 2000)
+    monkeypatch.setattr(vector_index, "ROWS_PER_PARTITION", 50)
+    vectors = clustered(3000)
+    index = new_index(dtype)
+    index.append(rows(0, vectors), partition=False)
+    index.partition()
+    late = clustered(100, seed=5)
+    index.append(rows(3000, late), partition=False)  # past the partitions: scanned exactly
+    mapped = saved_and_mapped(index, tmp_path / "snap")
+    assert mapped.partitioned and len(mapped) == len(index)
+    for q in [*clustered(10, seed=9), vectors[1], late[3]]:
+        (found, scores), (truth, truth_scores) = mapped.search(q, 30), index.search(q, 30)
+        np.testing.assert_allclose(scores, truth_scores, atol=1e-5 if dtype == torch.float32 else 2e-3)
+        if dtype == torch.float32:  # in float16, equal scores may come in another order
+            assert numbers(found) == numbers(truth)
+    mapped.append(rows(5000, clustered(5, seed=11)))  # a mapped index still takes writes
+    assert numbers(mapped.search(clustered(5, seed=11)[2], 1)[0]) == [5002]
+
+
+def test_removed_rows_leave_the_partitions_they_were_in(tmp_path, monkeypatch):
+    import photofinder.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "PARTITION_MIN_ROWS", 2000)
+    monkeypatch.setattr(vector_index, "ROWS_PER_PARTITION", 50)
+    monkeypatch.setattr(vector_index, "PROBE_SHARE", 0.15)
+    vectors = clustered(3000)
+    index = new_index()
+    index.append(rows(0, vectors), partition=False)
+    index.partition()
+    gone = set(range(0, 3000, 7))
+    index.remove_paths([f"/lib/f{i % 4}/{i}.jpg" for i in sorted(gone)])
+    mapped = saved_and_mapped(index, tmp_path / "snap")
+    assert len(mapped) == 3000 - len(gone)
+    recalls = []
+    for q in clustered(20, seed=3):
+        found = numbers(mapped.search(q, 50)[0])
+        assert not gone & set(found)
+        truth = [i for i in np.argsort(-(vectors @ q)) if i not in gone][:50]
+        recalls.append(len(set(truth) & set(found)) / 50)
+    assert np.mean(recalls) >= 0.9
+    assert numbers(mapped.search(vectors[1], 1)[0]) == [1]
+
+
+def test_a_stale_or_damaged_snapshot_is_not_opened(tmp_path):
+    index = new_index()
+    index.append(rows(0, clustered(50)))
+    folder = tmp_path / "snap"
+    save(folder, 3, *index.snapshot_parts())
+    assert open_snapshot(folder, 3, DIM, METADATA_COLUMNS) is not None
+    assert open_snapshot(folder, 4, DIM, METADATA_COLUMNS) is None  # a write since
+    assert open_snapshot(folder, 3, DIM, [*METADATA_COLUMNS, "more"]) is None  # other columns
+    np.save(folder / VECTORS_F32, np.zeros((49, DIM), np.float32))
+    assert open_snapshot(folder, 3, DIM, METADATA_COLUMNS) is None
+    (folder / STATE_FILE).write_text("{")
+    assert open_snapshot(folder, 3, DIM, METADATA_COLUMNS) is None
+
+
+@pytest.fixture
+def indexed(tiny_model, tmp_path):
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    write_photos(folder, 60, seed=77)
+    library = Library()
+    library.add_folder(folder)
+    library.index()
+    return library
+
+
+SEARCH_IN_A_NEW_PROCESS = """
+import json, sys
+from photofinder.library import Library
+hits = Library().search_text("a red circle", 10)
+print(json.dumps({"paths": [h.photo.path for h in hits],
+                  "heavy": [m for m in ("torch", "lancedb", "open_clip") if m in sys.modules]}))
+"""
+
+
+def test_a_new_process_searches_the_snapshot_without_torch_or_lancedb(indexed):
+    expected = [h.photo.path for h in indexed.search_text("a red circle", 10)]
+    found = json.loads(subprocess.run([sys.executable, "-c", SEARCH_IN_A_NEW_PROCESS],
+                                      capture_output=True, text=True, check=True,
+                                      env=os.environ).stdout)
+    assert found == {"paths": expected, "heavy": []}
+
+
+def test_after_a_write_the_table_answers_until_the_snapshot_is_saved_again(indexed):
+    first = indexed.search_text("a red circle", 1)[0].photo.path
+    indexed.forget(first)  # another version: the snapshot is stale
+    found = json.loads(subprocess.run([sys.executable, "-c", SEARCH_IN_A_NEW_PROCESS],
+                                      capture_output=True, text=True, check=True,
+                                      env=os.environ).stdout)
+    assert first not in found["paths"] and "lancedb" in found["heavy"]
+    indexed.store.save_snapshot()
+    again = json.loads(subprocess.run([sys.executable, "-c", SEARCH_IN_A_NEW_PROCESS],
+                                      capture_output=True, text=True, check=True,
+                                      env=os.environ).stdout)
+    assert again == {"paths": found["paths"], "heavy": []}
