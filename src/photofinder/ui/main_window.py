@@ -21,6 +21,7 @@ from photofinder.records import IndexChanges, Photo
 from photofinder.ui import drops
 from photofinder.ui.content import ContentArea
 from photofinder.ui.crash import ErrorDialog
+from photofinder.ui.duplicate_review import DuplicateReview
 from photofinder.ui.folders_panel import FolderPanel
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 from photofinder.ui.index_controller import IndexController, IndexState
@@ -136,6 +137,8 @@ class MainWindow(QMainWindow):
         action(edit, "&Find", self.focus_search, [QKeySequence.StandardKey.Find, QKeySequence("/")])
         action(edit, "&Paste image as query", self.query_input.paste, QKeySequence.StandardKey.Paste)
         action(edit, "&Back to all photos", self.search.clear, QKeySequence(Qt.Key.Key_Escape))
+        edit.addSeparator()
+        action(edit, "Find &duplicates…", self.review_duplicates)
         view = bar.addMenu("&View")
         view.addAction(self.issues.toggleViewAction())
         action(view, "&Bigger thumbnails", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
@@ -416,6 +419,12 @@ class MainWindow(QMainWindow):
     def _size_ram_cache(self) -> None:
         """Keep about three screens of tiles in memory."""
         self.thumbnails.set_capacity(3 * self.content.library_grid.visible_tiles())
+
+    def review_duplicates(self) -> None:
+        dialog = DuplicateReview(self.library, self.messages, parent=self)
+        dialog.library_changed.connect(self.library_ctl.reload)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def open_settings(self) -> None:
         info = self.library.embedder.info  # how photos are embedded: backend and agreement
