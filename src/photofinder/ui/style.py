@@ -6,6 +6,7 @@ STYLE_SHEET = f"""
 QLabel#panelTitle {{ font-weight: 600; padding: 2px 0 2px 2px; }}
 QListWidget#folderList {{ border-radius: 6px; }}
 QListWidget#folderList::item {{ padding: 6px 4px; border-radius: 4px; }}
+QListWidget#folderList::item:selected {{ background: palette(highlight); color: palette(highlighted-text); }}
 QLabel#dimLabel {{ color: #6e6e6e; }}
 QLabel#heading {{ font-weight: 600; padding: 2px 0; }}
 QLabel#emptyTitle {{ font-size: 20pt; font-weight: 600; }}
