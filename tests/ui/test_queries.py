@@ -138,3 +138,5 @@ def test_space_opens_a_preview_that_steps_with_arrows(qtbot, indexed_window):
     assert dialog.windowTitle() == grid.model().index(1, 0).data(PhotoRole).name
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # the keyboard is back
+    assert grid.hasFocus()

@@ -9,19 +9,21 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QChildEvent, QEvent, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import (
-    QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence,
+    QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence,
 )
 from PySide6.QtWidgets import (
     QFileDialog, QLabel, QMainWindow, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from photofinder.records import IndexChanges, Photo
-from photofinder.ui import drops
+from photofinder.ui import drops, help_dialogs
 from photofinder.ui.content import ContentArea
 from photofinder.ui.crash import ErrorDialog
 from photofinder.ui.duplicate_review import DuplicateReview
+from photofinder.ui.focus_return import FocusReturn
+from photofinder.ui.folder_opener import open_folder
 from photofinder.ui.folders_panel import FolderPanel
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 from photofinder.ui.index_controller import IndexController, IndexState
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, library, messages, log_file: str = ""):
         super().__init__()
+        self.focus_return = FocusReturn(self)
         self.library = library
         self.messages = messages
         self.log_file = log_file
@@ -144,7 +147,10 @@ class MainWindow(QMainWindow):
         action(view, "&Bigger thumbnails", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
         action(view, "&Smaller thumbnails", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
         helps = bar.addMenu("&Help")
+        action(helps, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
         action(helps, "Open the &log folder", self.open_log_folder)
+        helps.addSeparator()
+        action(helps, "&About photofinder", self.show_about)
 
     def _connect(self) -> None:
         messages = self.messages
@@ -215,6 +221,11 @@ class MainWindow(QMainWindow):
         for signal in (self.loader.ready, self.loader.failed, self._listing_wait.timeout):
             signal.disconnect(self._read_listing)
         self.library_ctl.reload()
+
+    def childEvent(self, event: QChildEvent) -> None:
+        if event.type() == QEvent.Type.ChildPolished:  # a dialog is polished before it shows
+            self.focus_return.watch(event.child())
+        super().childEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -446,7 +457,13 @@ class MainWindow(QMainWindow):
     # --- messages ----------------------------------------------------------------------
 
     def open_log_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.library.paths.logs)))
+        open_folder(str(self.library.paths.logs), self)
+
+    def show_about(self) -> None:
+        help_dialogs.show_about(self.library, self)
+
+    def show_shortcuts(self) -> None:
+        help_dialogs.show_shortcuts(self.menuBar(), self)
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QMenu, QWidget
 
 from photofinder.records import Photo
+from photofinder.ui.folder_opener import open_folder
 from photofinder.ui.preview import read_scaled
 from photofinder.ui.workers import Worker
 
@@ -63,7 +64,7 @@ class PhotoActions(QObject):
             QProcess.startDetached("explorer", [f"/select,{os.path.normpath(paths[0])}"])
         elif not _show_items_over_dbus(paths):
             for folder in dict.fromkeys(os.path.dirname(p) for p in paths):
-                QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+                open_folder(folder, self.parent())
 
     def copy_paths(self, photos: list[Photo]) -> None:
         """Paths as text, and as file URLs for file managers that paste files."""
