@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -99,3 +103,54 @@ def test_search_json_fields_cut_off_and_exit_codes(tiny_model, shapes, tmp_path)
         error = json.loads(failed.stdout)["error"]
         assert error["exit_code"] == code and error["message"] in failed.stderr
         assert failed.stderr.strip().count("\n") == 0
+
+
+def bad_photo(folder):
+    """A file that is not a photo, old enough not to look like one still being copied."""
+    bad = folder / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    os.utime(bad, (time.time() - 3600,) * 2)
+    return bad
+
+
+def test_index_names_each_skipped_file_once_and_status_uses_human_units(tiny_model, tmp_path):
+    write_photos(tmp_path, 2, seed=5)
+    bad_photo(tmp_path)
+    index = photofinder("index", str(tmp_path))
+    assert index.stderr.count("bad.jpg") == 1, index.stderr
+    assert "1 skipped" in index.stdout
+    size = re.search(r"^index size: (.*) in ", photofinder("status").stdout, re.M).group(1)
+    assert re.fullmatch(r"\d+ bytes|\d+\.\d (KB|MB|GB)", size) and size != "0.0 MB", size
+
+
+def test_watch_prints_changes_and_names_a_bad_file_once(tiny_model, tmp_path):
+    folder = tmp_path / "lib"
+    write_photos(folder, 1, seed=6)
+    bad_photo(folder)
+    staged = write_photos(tmp_path / "staging", 2, seed=7)
+    watch = subprocess.Popen([sys.executable, "-m", "photofinder", "watch", str(folder)],
+                             stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = threading.Timer(240, watch.kill)  # a watch that never says it ends the reads
+    deadline.start()
+
+    def read_until(text: str) -> None:
+        while True:
+            line = watch.stderr.readline()
+            assert line, f"watch ended before saying {text!r}: {lines}"
+            lines.append(line)
+            if text in line:
+                return
+
+    try:
+        read_until("watching")
+        for i, (photo, _) in enumerate(staged):  # each change rescans the bad file's folder
+            os.replace(photo, folder / f"moved-in-{i}.jpg")
+            read_until(" added, ")
+    finally:
+        deadline.cancel()
+        watch.terminate()
+        watch.wait(timeout=30)
+    text = "".join(lines)
+    assert text.count("bad.jpg") == 1, text
+    assert "WARNING" not in text and text.count(" 1 added, 0 updated, 0 removed") == 2, text

@@ -12,11 +12,13 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import Sequence
 
 from photofinder import organize_cli
 from photofinder.errors import NotFoundError, PhotofinderError, QueryError
 from photofinder.records import IndexProgress, SearchHit
+from photofinder.units import human_size
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 1, 2, 3
 
@@ -275,9 +277,17 @@ def cmd_watch(library, args) -> int:
     load_model_with_progress(library)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"watching {', '.join(folders)} (Ctrl+C stops)", file=sys.stderr)
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def changed(c) -> None:
+        say(f"{time.strftime('%H:%M:%S')} {len(c.added)} added, {len(c.updated)} updated, "
+            f"{len(c.removed)} removed")
+
     try:
-        watch_forever(library, folders, stop)
+        watch_forever(library, folders, stop, on_changes=changed, on_problem=lambda p: say(f"skipped {p}"),
+                      on_watching=lambda: say(f"watching {', '.join(folders)} (Ctrl+C stops)"))
     except KeyboardInterrupt:
         stop.set()
     return 0
@@ -300,7 +310,7 @@ def cmd_status(library, args) -> int:
     print(f"folders:    {', '.join(status['folders']) or '(none yet: photofinder index FOLDER)'}")
     print(f"model:      {status['model']}")
     print(f"runs on:    {status['runs_on']}")
-    print(f"index size: {status['index_bytes'] / 1e6:.1f} MB in {status['data_folder']}")
+    print(f"index size: {human_size(status['index_bytes'])} in {status['data_folder']}")
     return 0
 
 

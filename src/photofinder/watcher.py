@@ -91,6 +91,7 @@ class FolderWatcher:
         self._observers: list = []
         self._updater: threading.Thread | None = None
         self._busy = threading.Event()
+        self._reported: set[tuple[str, str, tuple[int, int] | None]] = set()
         self.batches = 0
 
     def start(self) -> None:
@@ -160,13 +161,18 @@ class FolderWatcher:
 
     def _problem(self, problem: FileProblem) -> None:
         """A file written seconds ago that does not decode is most likely still being
-        copied (pauses longer than the settle time happen): look again later."""
+        copied (pauses longer than the settle time happen): look again later. A file
+        that stays bad is passed on once, not again with every change in its folder."""
         stat = _size_and_mtime(problem.path)
         if stat is not None and time.time() - stat[1] / 1e9 < RECENT_SECONDS:
             log.info("%s is not readable yet (%s); retrying", problem.path, problem.reason)
             self.dirty.touch(problem.path)
-        elif self.on_problem:
-            self.on_problem(problem)
+            return
+        known = (problem.path, problem.reason, stat)
+        if known not in self._reported:
+            self._reported.add(known)
+            if self.on_problem:
+                self.on_problem(problem)
 
 
 class _EventHandler:
@@ -183,16 +189,19 @@ class _EventHandler:
                 self.dirty.touch(os.fsdecode(path))
 
 
-def watch_forever(library, folders: Sequence[str], stop: threading.Event | None = None) -> None:
-    """``photofinder watch``: index what changed while closed, then follow events."""
+def watch_forever(library, folders: Sequence[str], stop: threading.Event | None = None,
+                  on_changes: Callable[[IndexChanges], None] | None = None,
+                  on_problem: Callable[[FileProblem], None] | None = None,
+                  on_watching: Callable[[], None] | None = None) -> None:
+    """``photofinder watch``: index what changed while closed, then follow events
+    (``on_watching`` says when)."""
     stop = stop or threading.Event()
-    library.index(list(folders))
     entries = [LibraryFolder(absolute_path(f), poll=_should_poll(library, f)) for f in folders]
-    watcher = FolderWatcher(library, entries,
-                            on_changes=lambda c: log.warning(
-                                "%d added, %d updated, %d removed", len(c.added), len(c.updated),
-                                len(c.removed)))
+    watcher = FolderWatcher(library, entries, on_changes=on_changes, on_problem=on_problem)
+    library.index(list(folders), on_problem=watcher._problem)  # known-bad files: named once
     watcher.start()
+    if on_watching:
+        on_watching()
     try:
         stop.wait()
     finally:

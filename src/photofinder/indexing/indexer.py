@@ -98,8 +98,9 @@ class Indexer:
         problems: list[FileProblem] = []
 
         def report(problem: FileProblem) -> None:
+            """A caller that takes problems shows them itself: the log then keeps a quieter copy."""
             problems.append(problem)
-            log.warning("skipped %s", problem)
+            log.log(logging.INFO if on_problem else logging.WARNING, "skipped %s", problem)
             if on_problem:
                 on_problem(problem)
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl
 from photofinder.presence import offline_folder_of
 from photofinder.records import Photo
 from photofinder.ui.thumbnails import ThumbnailCache
+from photofinder.units import human_size
 
 PhotoRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -44,14 +45,6 @@ def photo_tooltip(photo: Photo, score: float | None, offline_folder: str | None 
         lines.append(f"<i>Offline: {html.escape(offline_folder)} is not connected; "
                      "the photo stays in the library until it returns.</i>")
     return "<br>".join(lines)
-
-
-def human_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""
 
 
 class PhotoListModel(QAbstractListModel):

@@ -10,7 +10,8 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout
 
-from photofinder.ui.photo_model import OfflineRole, PhotoRole, ScoreRole, human_size
+from photofinder.ui.photo_model import OfflineRole, PhotoRole, ScoreRole
+from photofinder.units import human_size
 from photofinder.ui.workers import Worker
 
 
