@@ -95,7 +95,7 @@ def remote_file(url: str, what: str = "model weights") -> RemoteFile:
         kind = _NotFound if status == 404 else DownloadError
         reason = f"not found at {url}" if status == 404 else f"the server replied {status} for {url}"
         raise kind(f"cannot download {what}: {reason}") from error
-    except Exception as error:  # noqa: BLE001 - the Hub client's transport errors vary by version
+    except Exception as error:  # the Hub client's transport errors vary by version
         detail = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
         raise DownloadError(_one_line(
             f"cannot download {what}: no internet connection ({detail}). {OFFLINE_HINT}")) from error
