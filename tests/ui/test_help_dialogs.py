@@ -14,8 +14,14 @@ def test_about_names_version_model_backend_and_data_folder(make_window, tiny_mod
     text = box.text()
     assert photofinder.__version__ in text
     assert f"pf-tiny-shapes (weights file {tiny_model})" in text
-    assert "chosen when the model first indexes photos" in text  # nothing measured yet
+    assert "decided when the model loads" in text
     assert str(window.library.paths.data) in text and str(private_home) in text
+    box.close()
+
+    window.library.load_model()
+    window.show_about()
+    box = QApplication.activeModalWidget()
+    assert "torch-" in box.text() and " on cpu " in box.text()  # conftest: PHOTOFINDER_BACKEND=torch
     box.close()
 
 

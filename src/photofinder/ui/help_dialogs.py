@@ -13,7 +13,6 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenuBar, QMessageBox, QWidget
 
 import photofinder
-from photofinder.errors import PhotofinderError
 
 # Keys handled by widgets rather than menu actions.
 WIDGET_KEYS = (
@@ -27,12 +26,8 @@ WIDGET_KEYS = (
 def about_text(library) -> str:
     spec = library.embedder.spec
     source = f"weights file {spec.weights}" if spec.weights else (spec.pretrained or "random weights")
-    try:
-        info = library.embedder.info or library.embedder.remembered_info()
-    except PhotofinderError:  # an unreadable weights file: the model line says which
-        info = None
-    backend = (f"{info.backend} on {info.device}" if info
-               else "chosen when the model first indexes photos")
+    info = library.embedder.info  # only once loaded: guessing before would import torch here
+    backend = info.describe_backend() if info else "decided when the model loads"
     rows = (("Version", photofinder.__version__), ("Model", f"{spec.arch} ({source})"),
             ("Backend", backend), ("Data folder", str(library.paths.data)))
     return _table(rows)
