@@ -80,6 +80,16 @@ class ContentArea(QWidget):
         self.pages.setCurrentWidget(self.results_grid)
         self.results_grid.scrollToTop()
 
+    def show_collection(self, title: str, photos: list) -> None:
+        """An album, favourites or rated photos, newest first, in the results grid."""
+        self._results_model.set_photos(photos)
+        if not photos:
+            self.show_notice(f"{title}: no photos yet.", back=True)
+            return
+        self._set_heading(f"{title} · {len(photos):,} photos", back=True)
+        self.pages.setCurrentWidget(self.results_grid)
+        self.results_grid.scrollToTop()
+
     def show_notice(self, text: str, busy: bool = False, back: bool = True) -> None:
         self._set_heading("", back=back)
         self.notice.show_text(text, busy)

@@ -1,4 +1,5 @@
-"""The side panel: the library's folders with their photo counts; add, remove, rescan.
+"""The side panel: the library's folders with their photo counts; add, remove, rescan,
+exclude a folder inside one (right-click).
 
 An offline folder (its drive unplugged, its share unmounted) is listed as such:
 its photos are kept, and it cannot be rescanned until it returns.
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QStyle, QVBoxLayout,
+    QWidget,
 )
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -26,6 +28,7 @@ class FolderPanel(QWidget):
     add_requested = Signal()
     remove_requested = Signal(str)
     rescan_requested = Signal(str)
+    exclude_requested = Signal(str)  # asks for a folder inside this library folder to leave out
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,6 +46,8 @@ class FolderPanel(QWidget):
         self.list.setUniformItemSizes(True)
         self.list.setFrameShape(QListWidget.Shape.NoFrame)
         self.list.currentItemChanged.connect(self._update_buttons)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
         layout.addWidget(self.list, 1)
         self.total = QLabel()
         self.total.setObjectName("dimLabel")
@@ -87,6 +92,18 @@ class FolderPanel(QWidget):
         total = sum(known)
         self.total.setText(f"{total:,} photos in all" if known else "")
         self._update_buttons()
+
+    def _menu(self, position) -> None:
+        item = self.list.itemAt(position)
+        if item is None:
+            return
+        folder = item.data(PathRole)
+        menu = QMenu(self)
+        menu.addAction("Rescan", lambda: self.rescan_requested.emit(folder))
+        menu.addAction("Exclude a folder inside…", lambda: self.exclude_requested.emit(folder))
+        menu.addAction("Remove from library", lambda: self.remove_requested.emit(folder))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.list.viewport().mapToGlobal(position))
 
     def current_folder(self) -> str | None:
         item = self.list.currentItem()

@@ -22,7 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photofinder.records import Photo
-from photofinder.ui.photo_model import OfflineRole, PhotoRole
+from photofinder.ui.marks import paint_mark
+from photofinder.ui.photo_model import MarkRole, OfflineRole, PhotoRole
 
 MIN_TILE = 96
 MAX_TILE = 320
@@ -71,6 +72,7 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(frame, RADIUS, RADIUS)
         else:
             self._paint_pixmap(painter, frame, pixmap)
+        paint_mark(painter, frame, index.data(MarkRole))
         if offline:
             painter.setOpacity(1.0)
             self._paint_offline_badge(painter, frame)

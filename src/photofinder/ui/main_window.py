@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from photofinder.records import IndexChanges, Photo
 from photofinder.ui import drops, help_dialogs
 from photofinder.ui.content import ContentArea
+from photofinder.ui.albums_panel import AlbumPanel
 from photofinder.ui.crash import ErrorDialog
 from photofinder.ui.duplicate_review import DuplicateReview
 from photofinder.ui.focus_return import FocusReturn
@@ -45,6 +46,8 @@ from photofinder.ui.status_bar import IndexStatus, TileSlider
 from photofinder.ui.style import STYLE_SHEET
 from photofinder.ui.thumbnails import ThumbnailCache
 from photofinder.ui.live_updates import LiveUpdates
+from photofinder.ui.marks import MarkCache, mark_actions
+from photofinder.ui.organize_controller import OrganizeController
 from photofinder.ui.workers import wait_for_pools
 
 log = logging.getLogger("photofinder.ui")
@@ -83,6 +86,8 @@ class MainWindow(QMainWindow):
                                           messages, self)
         self._error_dialog: ErrorDialog | None = None
         self._build(tile)
+        self.marks = MarkCache(library, messages, self)
+        self.organize = OrganizeController(library, messages, self.albums, self.marks, self)
         self.query_input = drops.QueryInput(self.search, self.search_box, messages, self)
         self._build_menus()
         self._connect()
@@ -101,8 +106,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.search_box)
         self.splitter = QSplitter()
         self.folders = FolderPanel()
+        self.albums = AlbumPanel()
+        self.side = QSplitter(Qt.Orientation.Vertical)
+        self.side.addWidget(self.folders)
+        self.side.addWidget(self.albums)
         self.content = ContentArea(self.library_ctl.model, self.results_model, tile)
-        self.splitter.addWidget(self.folders)
+        self.splitter.addWidget(self.side)
         self.splitter.addWidget(self.content)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 900])
@@ -142,6 +151,7 @@ class MainWindow(QMainWindow):
         action(edit, "&Back to all photos", self.search.clear, QKeySequence(Qt.Key.Key_Escape))
         edit.addSeparator()
         action(edit, "Find &duplicates…", self.review_duplicates)
+        action(edit, "&Undo move to trash", self.organize.undo_trash)
         view = bar.addMenu("&View")
         view.addAction(self.issues.toggleViewAction())
         action(view, "&Bigger thumbnails", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
@@ -193,7 +203,14 @@ class MainWindow(QMainWindow):
         self.tile_slider.valueChanged.connect(self.set_tile_size)
         self.actions.find_similar.connect(self.find_similar)
         self.actions.preview.connect(self._preview_photo)
+        self.folders.exclude_requested.connect(self.organize.exclude_inside)
+        self.organize.library_changed.connect(self.library_ctl.reload)
+        self.organize.collection_ready.connect(self.content.show_collection)
+        self.marks.changed.connect(lambda _paths: self.organize.refresh_albums())
+        for model in (self.library_ctl.model, self.results_model):
+            model.set_marks(self.marks)
         for grid in self.content.grids:
+            grid.addActions(mark_actions(self.marks, grid.selected_photos, grid))
             grid.menu_requested.connect(self._show_menu)
             grid.preview_requested.connect(self.preview)
             grid.zoom_requested.connect(self.zoom)
@@ -213,6 +230,8 @@ class MainWindow(QMainWindow):
                 signal.connect(self._read_listing)
             self._listing_wait.start()
         self.presence.start()
+        self.marks.load()
+        self.organize.refresh_albums()
         self.search_box.setFocus()
 
     def _read_listing(self) -> None:
@@ -287,7 +306,7 @@ class MainWindow(QMainWindow):
 
     def _on_folders_changed(self, counts: dict) -> None:
         self.folders.set_folders(counts, self.presence.offline)
-        for widget in (self.folders, self.size_label, self.tile_slider):
+        for widget in (self.side, self.size_label, self.tile_slider):
             widget.setVisible(bool(counts))  # no folders: the invitation has the whole window
         if not self.search.is_active:
             self._show_library()
@@ -397,6 +416,7 @@ class MainWindow(QMainWindow):
 
     def _show_menu(self, photos: list[Photo], position) -> None:
         menu = self.actions.menu(photos, self)
+        self.organize.extend_menu(menu, photos)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(position)
 

@@ -24,6 +24,7 @@ PhotoRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
 OfflineRole = Qt.ItemDataRole.UserRole + 4  # the offline library folder holding the photo, or None
+MarkRole = Qt.ItemDataRole.UserRole + 5  # (stars, favourite), from ui.marks.MarkCache
 
 URI_LIST = "text/uri-list"
 
@@ -57,6 +58,7 @@ class PhotoListModel(QAbstractListModel):
         self._rows: dict[str, int] | None = None  # path -> row, rebuilt lazily
         self._offline: frozenset[str] = frozenset()
         self._thumbnails = thumbnails
+        self._marks = None  # ui.marks.MarkCache, once set
         if thumbnails is not None:
             thumbnails.ready.connect(self.thumbnail_ready)
 
@@ -85,6 +87,8 @@ class PhotoListModel(QAbstractListModel):
             return self.score_at(index.row())
         if role == OfflineRole:
             return self._offline_folder(photo)
+        if role == MarkRole:
+            return self._marks.get(photo.path) if self._marks is not None else None
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -118,6 +122,16 @@ class PhotoListModel(QAbstractListModel):
 
     def score_at(self, row: int) -> float | None:
         return self._scores[row] if self._scores is not None else None
+
+    def set_marks(self, marks) -> None:
+        """Show stars and favourites from ``marks`` (a MarkCache), repainting as they change."""
+        self._marks = marks
+        marks.changed.connect(self._marks_changed)
+
+    def _marks_changed(self, paths: list[str]) -> None:
+        rows = [r for r in (self.row_of(p) for p in paths) if r is not None]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [MarkRole])
 
     def row_of(self, path: str) -> int | None:
         if self._rows is None:

@@ -1,0 +1,51 @@
+"""Organizing in the window: stars and favourites by key, albums in the side panel, exclude."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from photofinder.ui.photo_model import MarkRole
+
+
+def test_keys_rate_and_favourite_the_selected_tiles_and_albums_show_them(
+        qtbot, indexed_window, shape_folder):
+    window = indexed_window
+    grid = window.content.library_grid
+    model = window.library_ctl.model
+    grid.setFocus()
+    grid.selectionModel().select(model.index(0), grid.selectionModel().SelectionFlag.Select)
+    grid.selectionModel().select(model.index(2), grid.selectionModel().SelectionFlag.Select)
+    chosen = [model.index(r).data() for r in (0, 2)]
+    paths = [model.photo_at(r).path for r in (0, 2)]
+    qtbot.keyClick(grid, Qt.Key.Key_4)
+    qtbot.keyClick(grid, Qt.Key.Key_F)
+    assert model.index(0).data(MarkRole) == (4, True) and model.index(1).data(MarkRole) == (0, False)
+    qtbot.waitUntil(lambda: all(window.library.user_data.mark(p) is not None
+                                and window.library.user_data.mark(p).favourite for p in paths))
+    assert window.library.user_data.mark(paths[1]).rating == 4
+
+    album = window.library.user_data.create_album("Trip")
+    window.albums.photos_dropped.emit(album.id, paths[:1])  # what a drop on the album does
+    entries = window.albums.list
+    qtbot.waitUntil(lambda: entries.count() == 3 and entries.item(2).text() == "Trip\n1 photo",
+                    timeout=10_000)
+    assert entries.item(0).text() == "♥ Favourites\n2 photos"
+    window.organize.show_entry("favourites")
+    qtbot.waitUntil(lambda: window.content.pages.currentWidget() is window.content.results_grid)
+    shown = {window.results_model.photo_at(r).name for r in range(window.results_model.rowCount())}
+    assert shown == set(chosen)
+    assert window.content.heading.text() == "♥ Favourites · 2 photos"
+
+
+def test_forget_from_the_menu_leaves_the_photo_out_after_a_rescan(
+        qtbot, indexed_window, shape_folder, wait_until_indexed):
+    window = indexed_window
+    folder, photos = shape_folder
+    model = window.library_ctl.model
+    photo = model.photo_at(0)
+    window.organize.forget([photo.path])
+    wait_until_indexed(window, len(photos) - 1)
+    window.indexer.request([str(folder)])
+    qtbot.waitUntil(lambda: not window.indexer.busy, timeout=30_000)
+    wait_until_indexed(window, len(photos) - 1)
+    assert window.library.include(photo.path)
