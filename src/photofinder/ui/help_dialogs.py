@@ -53,7 +53,7 @@ def show_about(library, parent: QWidget) -> QMessageBox:
 
 def show_shortcuts(menu_bar: QMenuBar, parent: QWidget) -> QMessageBox:
     rows = [*shortcut_rows(menu_bar), *WIDGET_KEYS]
-    return _open_box("Keyboard shortcuts", _table(rows), parent)
+    return _open_box("Keyboard shortcuts", "<b>Keyboard shortcuts</b>" + _table(rows), parent)
 
 
 def _open_box(title: str, text: str, parent: QWidget) -> QMessageBox:
