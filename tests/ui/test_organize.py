@@ -21,17 +21,19 @@ def test_keys_rate_and_favourite_the_selected_tiles_and_albums_show_them(
     qtbot.keyClick(grid, Qt.Key.Key_F)
     assert model.index(0).data(MarkRole) == (4, True) and model.index(1).data(MarkRole) == (0, False)
     qtbot.waitUntil(lambda: all(window.library.user_data.mark(p) is not None
-                                and window.library.user_data.mark(p).favourite for p in paths))
+                                and window.library.user_data.mark(p).favourite for p in paths),
+                    timeout=20_000)
     assert window.library.user_data.mark(paths[1]).rating == 4
 
     album = window.library.user_data.create_album("Trip")
     window.albums.photos_dropped.emit(album.id, paths[:1])  # what a drop on the album does
     entries = window.albums.list
     qtbot.waitUntil(lambda: entries.count() == 3 and entries.item(2).text() == "Trip\n1 photo",
-                    timeout=10_000)
+                    timeout=20_000)
     assert entries.item(0).text() == "♥ Favourites\n2 photos"
     window.organize.show_entry("favourites")
-    qtbot.waitUntil(lambda: window.content.pages.currentWidget() is window.content.results_grid)
+    qtbot.waitUntil(lambda: window.content.pages.currentWidget() is window.content.results_grid,
+                    timeout=20_000)
     shown = {window.results_model.photo_at(r).name for r in range(window.results_model.rowCount())}
     assert shown == set(chosen)
     assert window.content.heading.text() == "♥ Favourites · 2 photos"

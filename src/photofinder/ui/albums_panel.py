@@ -67,6 +67,7 @@ class AlbumPanel(QWidget):
         self.list.setObjectName("albumList")
         self.list.setIconSize(QSize(20, 20))
         self.list.setFrameShape(QListWidget.Shape.NoFrame)
+        self.list.setSpacing(2)
         self.list.setAcceptDrops(True)
         self.list.setDropIndicatorShown(True)
         self.list.itemClicked.connect(lambda item: self.chosen.emit(item.data(KeyRole)))

@@ -66,13 +66,14 @@ class TileDelegate(QStyledItemDelegate):
         if offline:
             painter.setOpacity(OFFLINE_OPACITY)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        picture = frame
         if pixmap is None:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(PLACEHOLDER)
             painter.drawRoundedRect(frame, RADIUS, RADIUS)
         else:
-            self._paint_pixmap(painter, frame, pixmap)
-        paint_mark(painter, frame, index.data(MarkRole))
+            picture = self._paint_pixmap(painter, frame, pixmap)
+        paint_mark(painter, picture, index.data(MarkRole))
         if offline:
             painter.setOpacity(1.0)
             self._paint_offline_badge(painter, frame)
@@ -83,7 +84,8 @@ class TileDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _paint_pixmap(painter: QPainter, frame: QRect, pixmap) -> None:
+    def _paint_pixmap(painter: QPainter, frame: QRect, pixmap) -> QRect:
+        """Draws the thumbnail fitted and centred in ``frame``; returns where it went."""
         size = pixmap.deviceIndependentSize().toSize().scaled(frame.size(),
                                                               Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(QPoint(0, 0), size)
@@ -94,6 +96,7 @@ class TileDelegate(QStyledItemDelegate):
         painter.setClipPath(clip)
         painter.drawPixmap(target, pixmap)
         painter.restore()
+        return target
 
     @staticmethod
     def _paint_offline_badge(painter: QPainter, frame: QRect) -> None:
