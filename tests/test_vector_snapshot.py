@@ -129,3 +129,22 @@ def test_after_a_write_the_table_answers_until_the_snapshot_is_saved_again(index
                                       capture_output=True, text=True, check=True,
                                       env=os.environ).stdout)
     assert again == {"paths": found["paths"], "heavy": []}
+
+
+def test_while_writes_keep_coming_the_snapshot_is_saved_at_most_once_a_while(indexed, monkeypatch):
+    import time
+    from pathlib import Path
+
+    import photofinder.store as store_module
+
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 1.5)
+    indexed.store._last_snapshot = time.monotonic()  # as if one had just been saved
+    more = Path(indexed.folders()[0]) / "more"
+    more.mkdir()
+    write_photos(more, 3, seed=5)
+    indexed.index()
+    assert indexed._snapshot_search() is None  # stale, and not saved at once...
+    deadline = time.monotonic() + 60
+    while indexed._snapshot_search() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(indexed._snapshot_search()) == 63  # ...but by the timer

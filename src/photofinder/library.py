@@ -244,8 +244,9 @@ class Library:
             self.user_data.follow_moves(changes.photos)
         if len(changes.added) + len(changes.updated) >= 1000:
             self.store.optimize()
-        if not changes.cancelled:
-            self.store.save_snapshot()  # the next process searches without reading the table
+        if not changes.cancelled and (changes.added or changes.updated or changes.removed
+                                      or self._snapshot_search() is None):
+            self.store.save_snapshot(soon=True)  # the next process searches without the table
         return changes
 
     # --- browsing and searching ----------------------------------------------------

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,8 @@ MAINTAIN_EVERY = 32  # table versions between optimisations (~1 s at 1M rows)
 # Not 0, for which LanceDB warns about readers of older versions: ours wait (_ScanGuard),
 # and one process writes an index folder at a time.
 KEEP_VERSIONS_FOR = timedelta(milliseconds=1)
+# Seconds between snapshot saves while writes keep coming (a save copies every vector).
+SNAPSHOT_EVERY = 60.0
 SQL_LIST_MAX = 500  # values in one IN (...) list
 HAS_VECTOR = "vector IS NOT NULL"
 
@@ -249,7 +252,9 @@ class PhotoStore:
         self.model_id = model_id
         self.dimension = dimension
         self._write_lock = threading.Lock()
-        self._snapshot_lock = threading.Lock()
+        self._snapshot_lock = threading.RLock()
+        self._last_snapshot = -SNAPSHOT_EVERY  # monotonic time of the last save
+        self._snapshot_timer: threading.Timer | None = None
         self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
         try:
@@ -509,24 +514,43 @@ class PhotoStore:
         return open_snapshot(self.snapshot_folder, self._table.version, self.dimension,
                              METADATA_COLUMNS)
 
-    def save_snapshot(self) -> None:
+    def save_snapshot(self, soon: bool = False) -> None:
         """Save the in-memory index for the next process, unless the saved one is current
-        (after an indexing run; reads the table first if no search has yet)."""
-        index = self.vectors_in_memory()
+        (reads the table first if no search has yet). ``soon``: after an indexing run,
+        whose writes may come every few seconds (the watcher): at most once a
+        SNAPSHOT_EVERY, the last save of a burst left to a timer."""
+        if soon:
+            wait = self._last_snapshot + SNAPSHOT_EVERY - time.monotonic()
+            if wait > 0:
+                with self._snapshot_lock:
+                    if self._snapshot_timer is None or not self._snapshot_timer.is_alive():
+                        self._snapshot_timer = threading.Timer(wait, self._save_snapshot_quietly)
+                        self._snapshot_timer.daemon = True
+                        self._snapshot_timer.start()
+                return
         with self._snapshot_lock:  # one saver at a time (they share a staging folder)
+            if self._fresh_snapshot() is not None:
+                return
+            index = self.vectors_in_memory()
             with self._write_lock:  # no write between the version and the rows copied
                 version = self._table.version
-                if self._fresh_snapshot() is not None:
-                    return
                 vectors, metadata, partitions = index.snapshot_parts()
             try:
                 save(self.snapshot_folder, version, vectors, metadata, partitions)
             except OSError as exc:  # only the next start's speed depends on it
                 log.warning("cannot save the index snapshot in %s: %s", self.snapshot_folder, exc)
+            self._last_snapshot = time.monotonic()
 
     def _save_snapshot_when_partitioned(self, index) -> None:
         index.wait_for_partitioning()
-        self.save_snapshot()
+        self._save_snapshot_quietly()
+
+    def _save_snapshot_quietly(self) -> None:
+        """In a background thread: a failure (the index gone meanwhile) is only logged."""
+        try:
+            self.save_snapshot()
+        except Exception as exc:  # noqa: BLE001 - nothing but the next start's speed is at stake
+            log.warning("cannot save the index snapshot: %s", exc)
 
     def disk_bytes(self) -> int:
         root = Path(self._table.uri.removeprefix("file://")) if hasattr(self._table, "uri") else None
