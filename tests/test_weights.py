@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import http.server
 import multiprocessing
-import random
 import re
 import socket
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,104 +17,13 @@ import pytest
 from photofinder import weights
 from photofinder.errors import DownloadCancelled, DownloadError
 from photofinder.weights import download, ensure_pretrained, weights_urls
+from helpers.hub_server import PAYLOAD, running_hub
 
 ARCH, TAG = "ViT-B-32", "laion2b_s34b_b79k"
-PAYLOAD = random.Random(7).randbytes(3_000_000)
-
-
-class PayloadServer(http.server.ThreadingHTTPServer):
-    """Serves PAYLOAD at every path; the test tells it how to misbehave."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), PayloadHandler)
-        self.missing: set[str] = set()
-        self.drop_after: int | None = None  # next reply stops after this many body bytes
-        self.ignore_range = False
-        self.requests: list[tuple[str, str | None]] = []  # (path, Range header) of GETs
-        self.published_sha256 = hashlib.sha256(PAYLOAD).hexdigest()
-        self.seconds_per_chunk = 0.0  # slows the body down: downloads overlap
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def handle_error(self, request, client_address) -> None:
-        """A client that hangs up mid-reply (cancel, drop) is expected here."""
-
-
-class PayloadHandler(http.server.BaseHTTPRequestHandler):
-    server: PayloadServer
-
-    def do_HEAD(self) -> None:
-        """The Hub's file metadata: the SHA-256 of a large file is its linked ETag."""
-        if self.path in self.server.missing:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("X-Repo-Commit", "0" * 40)
-        self.send_header("X-Linked-Etag", f'"{self.server.published_sha256}"')
-        self.send_header("X-Linked-Size", str(len(PAYLOAD)))
-        self.send_header("Content-Length", str(len(PAYLOAD)))
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        wanted = self.headers.get("Range")
-        self.server.requests.append((self.path, wanted))
-        if self.path in self.server.missing:
-            self.send_error(404)
-            return
-        start = self._range_start(wanted)
-        if start is not None and start >= len(PAYLOAD):
-            self.send_response(416)
-            self.send_header("Content-Range", f"bytes */{len(PAYLOAD)}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self._send_body(start or 0, partial=start is not None)
-
-    def _range_start(self, wanted: str | None) -> int | None:
-        match = re.fullmatch(r"bytes=(\d+)-", wanted or "")
-        if self.server.ignore_range or not match:
-            return None
-        return int(match.group(1))
-
-    def _send_body(self, start: int, partial: bool) -> None:
-        body = PAYLOAD[start:]
-        self.send_response(206 if partial else 200)
-        if partial:
-            self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        drop_after, self.server.drop_after = self.server.drop_after, None
-        if drop_after is not None:
-            body = body[:drop_after]
-            self.close_connection = True
-        if not self.server.seconds_per_chunk:
-            self.wfile.write(body)
-            return
-        for start in range(0, len(body), 100_000):
-            self.wfile.write(body[start:start + 100_000])
-            time.sleep(self.server.seconds_per_chunk)
-
-    def log_message(self, format, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def server():
-    running = PayloadServer()
-    thread = threading.Thread(
-        target=running.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with running_hub() as running:
         yield running
-    finally:
-        running.shutdown()
-        running.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)

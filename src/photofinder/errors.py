@@ -4,6 +4,12 @@ Anything that is not a ``PhotofinderError`` is a bug and is shown as one.
 """
 
 
+OFFLINE_HINT = (  # said by command-line errors; the window offers a file chooser instead
+    "Download them elsewhere and point photofinder at the file with --weights, "
+    "the settings, or PHOTOFINDER_WEIGHTS."
+)
+
+
 class PhotofinderError(Exception):
     """A routine problem: its message is one plain, actionable line."""
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import open_clip
 from filelock import FileLock, Timeout
 
-from photofinder.errors import DownloadCancelled, DownloadError
+from photofinder.errors import OFFLINE_HINT, DownloadCancelled, DownloadError
 
 log = logging.getLogger("photofinder.download")
 
@@ -46,10 +46,6 @@ HASH_CHUNK_BYTES = 1 << 22
 PROGRESS_INTERVAL_S = 0.1
 LOCK_POLL_S = 0.2  # how often a process waiting for another one's download checks cancel
 METADATA_TIMEOUT_S = 15
-OFFLINE_HINT = (
-    "Download them elsewhere and point photofinder at the file with --weights, "
-    "the settings, or PHOTOFINDER_WEIGHTS."
-)
 
 
 class _NotFound(DownloadError):

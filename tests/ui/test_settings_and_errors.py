@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
+from PySide6.QtWidgets import QMessageBox
 
 from photofinder.config import Settings
 from photofinder.embedder import ModelSpec
@@ -36,6 +37,12 @@ def test_settings_dialog_applies_and_reports_changes(qtbot, tmp_path):
     dialog = SettingsDialog(settings, ModelSpec("ViT-B-32", "laion2b_s34b_b79k"),
                             [str(tmp_path / "old")])
     qtbot.addWidget(dialog)
+    assert dialog.known.currentText().startswith("ViT-B/32 LAION-2B (recommended) — 605 MB")
+    assert not dialog.weights.isVisibleTo(dialog)  # the expert fields wait for "Other…"
+    dialog.known.setCurrentIndex(dialog.known.findText("ViT-B/16", Qt.MatchFlag.MatchStartsWith))
+    assert dialog.chosen_model() == ModelSpec("ViT-B-16", "laion2b_s34b_b88k")
+    dialog.known.setCurrentIndex(dialog.known.findText("Other open_clip model…"))
+    assert dialog.weights.isVisibleTo(dialog)
     dialog.weights.setText(str(tmp_path / "model.pt"))
     dialog.excluded.addItem(str(tmp_path / "private"))
     dialog.tile.setValue(192)
@@ -83,13 +90,11 @@ def test_bugs_in_any_thread_open_the_error_dialog(qtbot, make_window, messages):
     dialog.close()
 
 
-def test_model_download_shows_progress_and_can_be_cancelled(qtbot, make_window, monkeypatch):
+def test_model_download_can_be_cancelled_from_its_dialog(qtbot, make_window, monkeypatch):
     window = make_window()
-    started = threading.Event()
 
     def slow_download(progress=None, cancel=None):
         progress(10_000_000, 150_000_000)
-        started.set()
         while not cancel():
             threading.Event().wait(0.02)
         raise DownloadCancelled("download cancelled")
@@ -98,30 +103,12 @@ def test_model_download_shows_progress_and_can_be_cancelled(qtbot, make_window, 
     window.search.set_text("dog")
     window.search.search_now()
     qtbot.waitUntil(lambda: window.download_ui.dialog is not None, timeout=5000)
-    dialog: QProgressDialog = window.download_ui.dialog
-    assert "10 of 150 MB" in dialog.labelText()
-    assert "Downloading the search model" in window.content.notice.text
-    [cancel] = [b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel"]
+    dialog = window.download_ui.dialog
+    assert "10 of 150 MB" in dialog.detail.text()
+    assert "Search starts as soon as the model is downloaded" in window.content.notice.text
     with qtbot.waitSignal(window.loader.failed, timeout=5000):
-        cancel.click()
-    assert window.download_ui.dialog is None
-    assert window.findChild(QMessageBox) is None  # a cancel needs no second dialog
+        dialog.cancel_button.click()
+    assert "cancelled" in dialog.detail.text() and dialog.retry_button.isVisible()
+    assert window.findChild(QMessageBox) is None  # one dialog says it all
     assert "cancelled" in window.content.notice.text
-
-
-def test_offline_download_says_how_to_use_a_weights_file(qtbot, make_window, monkeypatch):
-    window = make_window()
-    message = "cannot download ViT-B-32 weights (offline?); set a weights file in Settings"
-
-    def offline(progress=None, cancel=None):
-        raise DownloadError(message)
-
-    monkeypatch.setattr(window.library.embedder, "prepare_for_text", offline)
-    with qtbot.waitSignal(window.loader.failed, timeout=5000):
-        window.search.set_text("dog")
-        window.search.search_now()
-    box = window.findChild(QMessageBox)
-    assert box is not None and box.informativeText() == message
-    assert any(b.text() == "Choose a weights file…" for b in box.buttons())
-    assert window.content.notice.text == message
-    box.close()
+    dialog.close()

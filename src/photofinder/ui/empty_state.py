@@ -65,11 +65,20 @@ class Notice(QWidget):
         self.busy.setTextVisible(False)
         self.busy.setFixedSize(180, 6)
         layout.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignCenter)
+        self.action = QPushButton()  # what the user can do about it, when there is something
+        self.action.setVisible(False)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(3)
 
     def show_text(self, text: str, busy: bool = False) -> None:
         self.label.setText(text)
         self.busy.setVisible(busy)
+        self.action.setVisible(False)
+
+    def offer(self, label: str) -> None:
+        """Show the action button under the text (until the next text)."""
+        self.action.setText(label)
+        self.action.setVisible(True)
 
     @property
     def text(self) -> str:

@@ -10,6 +10,10 @@ photo into the new model's table while searches use the old one. It goes
 before any other run, so only one run ever writes at a time; pausing and
 resuming it carries on where it stopped, and a rescan follows it, to catch
 what changed on disk meanwhile.
+
+Without the model (downloading, or the download failed) a run only lists photos:
+they are browsable at once, stored without vectors, and the run that follows the
+model's arrival embeds them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class IndexState(Enum):
     IDLE = "idle"
     WAITING = "waiting for the model"
     RUNNING = "running"
+    LISTING = "listing photos until the model is there"
     SWITCHING = "re-indexing for another model"
     PAUSED = "paused"
 
@@ -58,12 +63,15 @@ class IndexController(QObject):
         self._stopped = False
         self._current: list[str] | None = None  # folders of the run in progress
         self.switching_to: ModelSpec | None = None  # the model to switch to, next or now
-        loader.ready.connect(self._start_next)
+        self._listed_without_model = False  # photos were stored without vectors
+        loader.ready.connect(self._on_model_ready)
         loader.failed.connect(self._on_model_failed)
+        loader.download_started.connect(self._on_model_failed)  # a long wait: list meanwhile
 
     @property
     def busy(self) -> bool:
-        return self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.WAITING)
+        return self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.WAITING,
+                              IndexState.LISTING)
 
     def request(self, folders: list[str] | None = None) -> None:
         """Index these folders (None: every library folder) as soon as possible."""
@@ -122,7 +130,8 @@ class IndexController(QObject):
             return
         if self._wanted == set():
             return
-        if not self._loader.is_ready:
+        embed = self._loader.is_ready
+        if not embed and not (self._loader.is_failed or self._loader.downloading):
             self._set_state(IndexState.WAITING)
             self._loader.ensure_loaded()
             return
@@ -135,11 +144,12 @@ class IndexController(QObject):
         self._cancel = threading.Event()
         self._running = True
         self._current = roots
-        worker = Worker(self._run, roots, self._cancel)
+        self._listed_without_model |= not embed
+        worker = Worker(self._run, roots, self._cancel, embed)
         worker.returned.connect(self._on_finished)
         worker.errored.connect(self._on_error)
         worker.start(background=True)
-        self._set_state(IndexState.RUNNING)
+        self._set_state(IndexState.RUNNING if embed else IndexState.LISTING)
 
     def _start_switch(self, spec: ModelSpec) -> None:
         self._cancel = threading.Event()
@@ -177,12 +187,12 @@ class IndexController(QObject):
             self.switch_failed.emit("An unexpected error stopped it (see its details).")
         self._after_run()
 
-    def _run(self, roots: list[str] | None, cancel: threading.Event) -> IndexChanges:
+    def _run(self, roots: list[str] | None, cancel: threading.Event, embed: bool) -> IndexChanges:
         """The indexing thread: callbacks become signals. A big library is compared with
         the disk in a child process, so the window's thread keeps the GIL."""
         return self._library.index(roots, progress=self.progress.emit, cancel=cancel,
                                    on_commit=self._on_commit, on_problem=self._messages.problem,
-                                   survey_in_child=True)
+                                   survey_in_child=True, embed=embed)
 
     def _on_commit(self, changes: IndexChanges) -> None:
         self.committed.emit(list(changes.photos), list(changes.removed))
@@ -202,14 +212,24 @@ class IndexController(QObject):
         self._after_run()
 
     def _after_run(self) -> None:
-        if self.state in (IndexState.RUNNING, IndexState.SWITCHING):
+        if self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.LISTING):
             self._set_state(IndexState.IDLE)
         if self.state == IndexState.IDLE:
             self._start_next()
 
-    def _on_model_failed(self, message: str) -> None:
+    def _on_model_failed(self, *_args) -> None:
+        """No model for a while: list the photos that wait for it meanwhile."""
         if self.state == IndexState.WAITING:
             self._set_state(IndexState.IDLE)
+            self._start_next()
+
+    def _on_model_ready(self) -> None:
+        """The model is here: photos listed without it get their vectors now."""
+        if self._listed_without_model:
+            self._listed_without_model = False
+            self.request()
+        else:
+            self._start_next()
 
     def _set_state(self, state: IndexState) -> None:
         if state != self.state:

@@ -31,7 +31,7 @@ from photofinder.ui.index_controller import IndexController, IndexState
 from photofinder.ui.gui_thread_tuning import freeze_long_lived, unfreeze_for_exit
 from photofinder.ui.issues import IssuesDock
 from photofinder.ui.library_controller import LibraryController
-from photofinder.ui.model_dialog import ModelDownloadUi
+from photofinder.ui.model_dialog import ModelDownloadUi, model_title
 from photofinder.ui.model_loader import ModelLoader
 from photofinder.ui.model_switch import ModelSwitchUi
 from photofinder.ui.photo_actions import PhotoActions
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.library_ctl = LibraryController(library, LibraryModel(self.thumbnails, self), messages, self)
         self.results_model = PhotoListModel(self.thumbnails, self)
         self.actions = PhotoActions(messages, self)
-        self.download_ui = ModelDownloadUi(self.loader, self)
+        self.download_ui = ModelDownloadUi(self.loader, self, model_title(library.embedder.spec))
         self.live = LiveUpdates(library, messages, self)
         self.presence = FolderPresence(library, messages, self)
         self.model_switch = ModelSwitchUi(library, self.indexer, self.presence, self.search,
@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         action(view, "&Bigger thumbnails", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
         action(view, "&Smaller thumbnails", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
         helps = bar.addMenu("&Help")
+        action(helps, "Get the search &model…", self.download_ui.open)
         action(helps, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
         action(helps, "Open the &log folder", self.open_log_folder)
         helps.addSeparator()
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         self.query_input.folder_given.connect(self.add_folder)
         self.search.results.connect(self._on_results)
         self.search.status.connect(self.content.show_notice)
+        self.search.status.connect(self._offer_the_model)
         self.search.cleared.connect(self._show_library)
         self.search.images_changed.connect(self._on_query_images)
         self.thumbnails.errored.connect(messages.error)
@@ -199,7 +201,7 @@ class MainWindow(QMainWindow):
         self.index_status.pause_requested.connect(self.indexer.pause)
         self.index_status.resume_requested.connect(self.indexer.resume)
         self.index_status.cancel_requested.connect(self.indexer.cancel)
-        self.download_ui.settings_requested.connect(self.open_settings)
+        self.content.notice.action.clicked.connect(self.download_ui.open)
         self.tile_slider.valueChanged.connect(self.set_tile_size)
         self.actions.find_similar.connect(self.find_similar)
         self.actions.preview.connect(self._preview_photo)
@@ -353,7 +355,9 @@ class MainWindow(QMainWindow):
             self.library_ctl.reload()
             self.search.refresh()
         done = len(changes.added) + len(changes.updated)
-        if changes.cancelled and self.indexer.state == IndexState.PAUSED:
+        if self.indexer.state == IndexState.LISTING and not changes.cancelled:
+            self.messages.info(f"Listed {done:,} photos; search waits for the model")
+        elif changes.cancelled and self.indexer.state == IndexState.PAUSED:
             self.messages.info(f"Indexing paused after {done:,} photos")
         elif changes.cancelled and self.indexer.switching_to is None:  # a switch says its own
             self.messages.info(f"Indexing stopped after {done:,} photos; a rescan carries on")
@@ -391,6 +395,11 @@ class MainWindow(QMainWindow):
 
     def find_similar(self, photos: list[Photo]) -> None:
         self.search.search_images([drops.image_from_file(p.path) for p in photos])
+
+    def _offer_the_model(self) -> None:
+        """Search waits for a model that failed to come: say where to get it."""
+        if self.loader.is_failed:
+            self.content.notice.offer("Get the search model…")
 
     def _on_results(self, result) -> None:
         if not result.hits and self.library_ctl.model.rowCount() == 0:

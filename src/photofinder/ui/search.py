@@ -159,9 +159,9 @@ class SearchController(QObject):
             return
         self._generation += 1
         self._pending = (self._generation, self.query)
-        if not self._loader.is_ready:
-            self.status.emit("Loading the search model…", True)
-            self._loader.ensure_loaded()
+        if not self._loader.is_ready:  # the query runs when the model is ready
+            self.status.emit(self._loader.waiting_reason(), not self._loader.is_failed)
+            self._loader.ensure_loaded()  # never after a failure: the user decides
             return
         self._launch()
 
@@ -203,11 +203,11 @@ class SearchController(QObject):
         self._launch()
 
     def _on_model_failed(self, message: str) -> None:
+        """The query stays pending: it runs if the user gets the model after all."""
         if self._pending is not None:
-            self._pending = None
-            self.status.emit(message, False)
+            self.status.emit(self._loader.waiting_reason(), False)
 
     def _on_download_progress(self, done: int, total: int | None) -> None:
         if self._pending is not None:
             share = f" {done * 100 // total}%" if total else ""
-            self.status.emit(f"Downloading the search model…{share}", True)
+            self.status.emit(f"Search starts as soon as the model is downloaded…{share}", True)

@@ -11,14 +11,16 @@ import os
 from typing import Sequence
 
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from photofinder.config import Settings
 from photofinder.embedder import ModelSpec
+from photofinder.model_catalog import KNOWN_MODELS, known_model
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 
+OTHER_MODEL = "Other open_clip model…"
 WEIGHT_FILES = "Model weights (*.pt *.pth *.bin *.safetensors);;All files (*)"
 
 
@@ -34,15 +36,28 @@ class SettingsDialog(QDialog):
         self._model = model
         layout = QVBoxLayout(self)
         form = QFormLayout()
+        self.known = QComboBox()
+        for known in KNOWN_MODELS:
+            self.known.addItem(known.describe(), known)
+        self.known.addItem(OTHER_MODEL, None)
+        current = known_model(model.arch, model.pretrained)
+        self.known.setCurrentIndex(KNOWN_MODELS.index(current) if current and not model.weights
+                                   else len(KNOWN_MODELS))
+        form.addRow("Model:", self.known)
         self.model = QLineEdit(model.arch)
         self.model.setPlaceholderText("open_clip architecture, e.g. ViT-B-32-256")
-        form.addRow("Model:", self.model)
         self.pretrained = QLineEdit(model.pretrained)
         self.pretrained.setPlaceholderText("pretrained tag, downloaded on first use")
-        form.addRow("Pretrained weights:", self.pretrained)
         self.weights = QLineEdit(model.weights)
         self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
-        form.addRow("Weights file:", self._with_button(self.weights, "Choose…", self._choose_weights))
+        self._expert_rows = [(QLabel("open_clip model:"), self.model),
+                             (QLabel("Pretrained tag:"), self.pretrained),
+                             (QLabel("Weights file:"),
+                              self._with_button(self.weights, "Choose…", self._choose_weights))]
+        for label, field in self._expert_rows:
+            form.addRow(label, field)
+        self.known.currentIndexChanged.connect(self._show_expert_fields)
+        self._show_expert_fields()
         runs = QLabel(runs_on or "not loaded yet (it loads for the first search or indexing)")
         runs.setWordWrap(True)
         form.addRow("Runs on:", runs)
@@ -68,8 +83,18 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def chosen_model(self) -> ModelSpec:
+        known = self.known.currentData()
+        if known is not None:
+            return ModelSpec(known.arch, known.pretrained)
         return ModelSpec(self.model.text().strip() or self._model.arch,
                          self.pretrained.text().strip(), self.weights.text().strip())
+
+    def _show_expert_fields(self) -> None:
+        """The open_clip names and a weights file, for "other open_clip model…" only."""
+        expert = self.known.currentData() is None
+        for label, field in self._expert_rows:
+            label.setVisible(expert)
+            field.setVisible(expert)
 
     def excluded_folders(self) -> list[str]:
         """The excluded folders as listed (the library keeps them in its user store)."""

@@ -72,7 +72,7 @@ class IndexStatus(QWidget):
             self.bar.setRange(0, 0)
         elif state == IndexState.PAUSED:
             self.label.setText("Indexing paused")
-        elif state == IndexState.RUNNING:
+        elif state in (IndexState.RUNNING, IndexState.LISTING):
             self.label.setText("Looking for photos…")
             self.bar.setRange(0, 0)
         elif state == IndexState.SWITCHING:
@@ -84,6 +84,8 @@ class IndexStatus(QWidget):
             self.label.setText(progress_text(progress, SWITCH_DOING))
         elif self._state == IndexState.RUNNING:
             self.label.setText(progress_text(progress))
+        elif self._state == IndexState.LISTING:
+            self.label.setText(progress_text(progress, "Listing (search waits for the model)"))
         else:
             return
         self.bar.setRange(0, max(progress.total, 1))
