@@ -39,6 +39,15 @@ def add_commands(commands, common: argparse.ArgumentParser) -> None:
     album.add_argument("paths", nargs="*", metavar="PHOTO")
     album.add_argument("--smart", metavar="QUERY",
                        help="create a smart album: a saved search, re-run as photos arrive")
+    for name, helptext in (("copy", "copy photos into a folder (indexed there if it is in the library)"),
+                           ("move", "move photos into a folder; stars and albums follow them"),
+                           ("export", "copy photos out as JPEGs, optionally smaller")):
+        action = commands.add_parser(name, parents=[common], help=helptext)
+        action.add_argument("paths", nargs="+", metavar="PHOTO")
+        action.add_argument("--to", required=True, metavar="FOLDER", help="the folder to put them in")
+        if name == "export":
+            action.add_argument("--max-side", type=int, metavar="PIXELS",
+                                help="at most this many pixels on the longer side")
     for name, helptext in (
             ("exclude", "leave a folder inside the library out of it from now on (files stay)"),
             ("include", "undo exclude or forget: the next index brings those photos back"),
@@ -198,6 +207,24 @@ def cmd_album(library, args) -> int:
     return 0
 
 
+def cmd_copy(library, args) -> int:
+    from photofinder.file_actions import copy_photos
+
+    # An export is always a JPEG, at full size unless --max-side says otherwise.
+    max_side = (args.max_side or 1 << 30) if args.command == "export" else None
+    result = copy_photos(library, args.paths, args.to, move=args.command == "move", max_side=max_side)
+    verb = {"copy": "copied", "move": "moved", "export": "exported"}[args.command]
+    if args.json:
+        print(json.dumps({"done": [{"from": s, "to": d} for s, d in result.done],
+                          "failed": [_problem_json(p) for p in result.failed]}, indent=2))
+    else:
+        for problem in result.failed:
+            print(f"failed: {problem}", file=sys.stderr)
+        print(f"{len(result.done)} photos {verb} to {args.to}"
+              + (f"; {len(result.failed)} failed and were left as they were" if result.failed else ""))
+    return 0 if not result.failed else 1
+
+
 def _print_count(removed: int, what: str, as_json: bool) -> None:
     print(json.dumps({"removed": removed}) if as_json else f"{removed} photos {what}")
 
@@ -249,4 +276,5 @@ def _problem_json(problem: FileProblem) -> dict:
 
 COMMANDS = {"duplicates": cmd_duplicates, "undo": cmd_undo, "folders": cmd_folders,
             "exclude": cmd_exclude, "include": cmd_include, "remove": cmd_remove,
-            "rate": cmd_rate, "favourite": cmd_favourite, "album": cmd_album}
+            "rate": cmd_rate, "favourite": cmd_favourite, "album": cmd_album,
+            "copy": cmd_copy, "move": cmd_copy, "export": cmd_copy}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 
 from photofinder.ui.photo_model import MarkRole
@@ -51,3 +53,23 @@ def test_forget_from_the_menu_leaves_the_photo_out_after_a_rescan(
     qtbot.waitUntil(lambda: not window.indexer.busy, timeout=30_000)
     wait_until_indexed(window, len(photos) - 1)
     assert window.library.include(photo.path)
+
+
+def test_move_to_a_folder_runs_in_a_worker_and_the_grid_follows(
+        qtbot, make_window, tiny_model, tmp_path, wait_until_indexed):
+    from photofinder_testing.tinymodel.shapes import write_photos
+
+    photos = [str(p) for p, _ in write_photos(tmp_path / "lib" / "in", 6, seed=8)]
+    (tmp_path / "lib" / "out").mkdir()
+    window = make_window()
+    window.add_folder(str(tmp_path / "lib"))
+    wait_until_indexed(window, 6)
+    chosen = [window.library_ctl.model.photo_at(r) for r in range(3)]
+    worker = window.organize.run_copy(chosen, str(tmp_path / "lib" / "out"), move=True)
+    with qtbot.waitSignal(worker.returned, timeout=30_000) as finished:
+        pass
+    assert len(finished.args[0].done) == 3 and not finished.args[0].failed
+    qtbot.waitUntil(lambda: not window.library_ctl.reading and sum(
+        window.library_ctl.model.photo_at(r).folder.endswith("out")
+        for r in range(window.library_ctl.model.rowCount())) == 3, timeout=30_000)
+    assert len(os.listdir(tmp_path / "lib" / "in")) == len(photos) - 3

@@ -7,11 +7,13 @@ the window re-reads what changed when it is done.
 from __future__ import annotations
 
 import os
+import threading
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QProgressDialog, QWidget
 
 from photofinder import organizing
+from photofinder.file_actions import copy_steps, finish
 from photofinder.records import Photo
 from photofinder.ui.workers import Worker
 
@@ -97,6 +99,9 @@ class OrganizeController(QObject):
                     a, [p.path for p in photos]))
         albums.addAction("New album…", lambda: self.new_album(photos))
         menu.addSeparator()
+        menu.addAction("Copy to folder…", lambda: self.copy_to(photos))
+        menu.addAction("Move to folder…", lambda: self.copy_to(photos, move=True))
+        menu.addAction("Export…", lambda: self.copy_to(photos, export=True))
         many = f" {len(photos)} photos" if len(photos) > 1 else ""
         menu.addAction(f"Move{many} to trash", lambda: self.trash(photos))
         menu.addAction(f"Forget{many} (leave out of the library)", lambda: self.forget(
@@ -104,6 +109,49 @@ class OrganizeController(QObject):
         folder = photos[0].folder
         if folder not in self.library.folders():
             menu.addAction(f"Exclude folder {os.path.basename(folder)}", lambda: self.forget([folder]))
+
+    def copy_to(self, photos: list[Photo], move: bool = False, export: bool = False) -> None:
+        """Ask for a folder (and for an export, a size), then copy, move or export in a
+        worker with a progress dialog that can cancel between files."""
+        verb = "Move" if move else "Export" if export else "Copy"
+        folder = QFileDialog.getExistingDirectory(self._window, f"{verb} {len(photos)} photos to")
+        if not folder:
+            return
+        max_side = None
+        if export:
+            side, ok = QInputDialog.getInt(self._window, "Export", "Longest side in pixels "
+                                           "(0: full size):", 2048, 0, 100_000)
+            if not ok:
+                return
+            max_side = side or 1 << 30
+        self.run_copy(photos, folder, move, max_side)
+
+    def run_copy(self, photos: list[Photo], folder: str, move: bool = False,
+                 max_side: int | None = None) -> Worker:
+        cancel = threading.Event()
+        progress = QProgressDialog(f"{len(photos)} photos to {os.path.basename(folder)}…", "Cancel",
+                                   0, len(photos), self._window)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(500)
+        progress.canceled.connect(cancel.set)
+
+        def done(result) -> None:
+            progress.reset()
+            progress.deleteLater()
+            for problem in result.failed:
+                self.messages.problem(problem)
+            failed = f"; {len(result.failed)} failed and were left as they were (View ▸ Issues)"
+            self.messages.info(f"{len(result.done)} photos done"
+                               + (" before Cancel" if result.cancelled else "")
+                               + (failed if result.failed else ""))
+            self.library_changed.emit()
+
+        worker = Worker(_copy_with_progress, self.library, [p.path for p in photos], folder, move,
+                        max_side, cancel)
+        worker.yielded.connect(progress.setValue)
+        worker.returned.connect(done)
+        worker.errored.connect(lambda exc: (progress.reset(), self.messages.error(exc, "copying")))
+        return worker.start()
 
     def trash(self, photos: list[Photo]) -> None:
         from photofinder.trash import trash_photos
@@ -162,6 +210,16 @@ def _entry_photos(library, key) -> tuple[str, list[Photo]]:
         return BUILT_IN[1][1], library.photos(organizing.with_marks(
             None, organizing.marked(library, min_rating=RATED_STARS)))
     return library.user_data.album(key).name, organizing.album_photos(library, key)
+
+
+def _copy_with_progress(library, paths, folder, move, max_side, cancel: threading.Event):
+    """Yields the files done so far; a cancel stops between files and still brings the
+    index in line with what was done."""
+    results = []
+    for step in copy_steps(library, paths, folder, move, max_side, cancel.is_set):
+        results.append(step)
+        yield len(results)
+    return finish(library, results, folder, move, cancel.is_set())
 
 
 def _create_album(library, name: str, paths: list[str]):
