@@ -154,3 +154,22 @@ def test_watch_prints_changes_and_names_a_bad_file_once(tiny_model, tmp_path):
     text = "".join(lines)
     assert text.count("bad.jpg") == 1, text
     assert "WARNING" not in text and text.count(" 1 added, 0 updated, 0 removed") == 2, text
+
+
+def test_similar_each_and_feedback(tiny_model, shapes):
+    folder, photos = shapes
+    photofinder("index", str(folder))
+    a, b = str(photos[0][0]), str(photos[1][0])
+    each = json.loads(photofinder("similar", a, b, "--each", "-k", "5", "--all", "--json").stdout)
+    assert len(each) == 2 and [len(hits) for hits in each] == [5, 5]
+    assert a not in [h["path"] for h in each[0]] and b not in [h["path"] for h in each[1]]
+
+    hits = json.loads(photofinder("search", "a red circle", "-k", "3", "--all", "--json").stdout)
+    query_id, photo = hits[0]["query_id"], hits[1]["id"]
+    rated = json.loads(photofinder("feedback", query_id, photo, "--rating", "8", "--json").stdout)
+    assert rated == {"query_id": query_id, "path": hits[1]["path"], "rating": 8}
+    for args, code in (((query_id, photo, "--rating", "0"), 2),
+                       (("0000000000000000", photo, "--rating", "8"), 3),
+                       ((query_id, "/no/such.jpg", "--rating", "8"), 3)):
+        failed = photofinder("feedback", *args, check=False)
+        assert failed.returncode == code, failed.stderr

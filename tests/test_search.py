@@ -188,3 +188,75 @@ def test_text_and_a_query_image_combine(shapes):
     hits = kinds(library.search(query, k=10, include_weaker=True).hits, truth)
     assert sum(k.endswith("square") for k in hits) >= 8, hits
     assert {"red square", "blue square"} <= set(hits), hits
+
+
+@pytest.fixture
+def own_copy(shapes, tmp_path):
+    """The module's library copied (index and user store), for tests that change it."""
+    import shutil
+
+    library, root, truth = shapes
+    shutil.copytree(library.paths.data, tmp_path / "home")
+    return new_library(tmp_path / "home", library.embedder.spec.weights), truth
+
+
+def ranks(hits, truth, kind):
+    return [i for i, k in enumerate(kinds(hits, truth)) if k == kind]
+
+
+def test_feedback_raises_the_wanted_photos(own_copy):
+    library, truth = own_copy
+    before = library.search("a circle", k=60, include_weaker=True)
+    unrelated = library.search("a blue square", k=10, include_weaker=True).hits
+    shown = kinds(before.hits, truth)
+    unwanted = shown[0]
+    counts = {k: shown.count(k) for k in set(shown) if k.endswith("circle") and k != unwanted}
+    wanted = max(counts, key=lambda k: (counts[k], -shown.index(k)))  # many, ranked low
+    good = [p for p, s in truth.items() if f"{s.colour} {s.shape}" == wanted][:2]
+    bad = [h.photo.path for h in before.hits if kinds([h], truth)[0] == unwanted][:2]
+    for path in good:
+        library.feedback(before.query_id, path, 10)
+    library.feedback(before.query_id, library.photo(bad[0]).id, 1)  # by id works too
+    library.feedback(before.query_id, bad[1], 2)
+    after = library.search("a circle", k=60, include_weaker=True)
+    rest = lambda hits: [h for h in hits if h.photo.path not in good]  # noqa: E731
+    top = lambda hits, kind: kinds(rest(hits)[:10], truth).count(kind)  # noqa: E731
+    assert top(after.hits, wanted) > top(before.hits, wanted), (shown[:10], kinds(after.hits, truth)[:10])
+    assert top(after.hits, unwanted) < top(before.hits, unwanted)
+    mean_rank = lambda hits: sum(ranks(rest(hits), truth, wanted)) / len(ranks(rest(hits), truth, wanted))  # noqa: E731
+    assert mean_rank(after.hits) < mean_rank(before.hits)
+
+    alike = library.search("a circle.", k=60, include_weaker=True)  # another query, close to it
+    assert alike.query_id != before.query_id
+    assert top(alike.hits, wanted) > top(before.hits, wanted)
+    assert library.search("a blue square", k=10, include_weaker=True).hits == unrelated
+
+    again = new_library(library.paths.data, library.embedder.spec.weights)  # kept on disk
+    assert top(again.search("a circle", k=60, include_weaker=True).hits, wanted) == top(after.hits, wanted)
+
+
+def test_feedback_needs_a_known_query_photo_and_rating(own_copy):
+    library, truth = own_copy
+    result = library.search("a red circle", k=3, include_weaker=True)
+    path = result.hits[0].photo.path
+    with pytest.raises(QueryError, match="1 to 10"):
+        library.feedback(result.query_id, path, 11)
+    with pytest.raises(NotFoundError, match="unknown query id"):
+        library.feedback("0123456789abcdef", path, 8)
+    with pytest.raises(NotFoundError, match="no indexed photo"):
+        library.feedback(result.query_id, "/nowhere/x.jpg", 8)
+    fresh = new_library(library.paths.data, library.embedder.spec.weights)  # another process
+    assert fresh.feedback(result.query_id, path, 8).query_text == "a red circle"
+
+
+def test_each_query_image_gets_its_own_results(shapes):
+    library, _, truth = shapes
+    from photofinder.query_runner import images_query
+
+    circle = next(p for p, s in truth.items() if s.colour == "red" and s.shape == "circle")
+    star = next(p for p, s in truth.items() if s.colour == "yellow" and s.shape == "star")
+    each = library.search_each(images_query([circle, star]), k=5, include_weaker=True)
+    assert len(each) == 2 and all(len(r.hits) == 5 for r in each)
+    assert kinds(each[0].hits, truth).count("red circle") >= 3
+    assert kinds(each[1].hits, truth).count("yellow star") >= 3
+    assert circle not in [h.photo.path for h in each[0].hits]

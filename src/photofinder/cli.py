@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--type", action="append", default=[], help="file type, e.g. jpg, png")
         sub.add_argument("--no-auto-folder", action="store_true",
                          help="do not scope the search to a library folder the text names")
+        if name == "similar":
+            sub.add_argument("--each", action="store_true",
+                             help="results for each image on its own (JSON: a list of result lists)")
+    feedback = commands.add_parser("feedback", parents=[common],
+                                   help="rate a search result 1-10: later searches learn from it")
+    feedback.add_argument("query_id", metavar="QUERY_ID", help="from search (stderr, or JSON query_id)")
+    feedback.add_argument("photo", metavar="PHOTO", help="the photo's path or id")
+    feedback.add_argument("--rating", type=int, required=True, help="1 (bad) to 10 (good)")
     watch = commands.add_parser("watch", parents=[common],
                                 help="index folders, then keep the index in step with them until stopped")
     watch.add_argument("paths", nargs="*", metavar="PATH", help="default: all library folders")
@@ -216,9 +224,26 @@ def cmd_search(library, args) -> int:
         types=tuple(t.lower().lstrip(".") for t in args.type))
     search_filter = with_marks(search_filter, marked(library, args.min_rating, args.favourites))
     query = " ".join(args.query) if args.command == "search" else images_query(args.query)
-    result = library.search(query, args.k, search_filter=search_filter, include_weaker=args.all,
-                            auto_folder=not args.no_auto_folder)
-    print_result(result, args.json)
+    options = {"search_filter": search_filter, "include_weaker": args.all,
+               "auto_folder": not args.no_auto_folder}
+    if getattr(args, "each", False):
+        results = library.search_each(query, args.k, **options)
+        if args.json:
+            print(json.dumps([[hit_json(h, r.query_id) for h in r.hits] for r in results], indent=2))
+        for image, result in zip(args.query, results) if not args.json else ():
+            print(f"like {image}:")
+            print_result(result, as_json=False)
+        return 0
+    print_result(library.search(query, args.k, **options), args.json)
+    return 0
+
+
+def cmd_feedback(library, args) -> int:
+    row = library.feedback(args.query_id, args.photo, args.rating)
+    if args.json:
+        print(json.dumps({"query_id": row.query_id, "path": row.path, "rating": row.rating}))
+    else:
+        print(f"rated {row.path} {row.rating}/10 for “{row.query_text}”")
     return 0
 
 
@@ -325,5 +350,6 @@ def cmd_forget(library, args) -> int:
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
+            "feedback": cmd_feedback,
             "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
             "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS}

@@ -20,16 +20,17 @@ import numpy as np
 from photofinder.config import Paths, Settings, absolute_path
 from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
 from photofinder.errors import ImageError, NotFoundError, QueryError
+from photofinder.feedback import RECENT_QUERIES, RecentQueries, learned_vector
 from photofinder.folder_names import folders_below_roots, folders_named_in, resolve_folder
 from photofinder.presence import offline_folder_of, offline_folders
 from photofinder.query import Query, TextPart, parse_query
 from photofinder.query_runner import SearchResult, check_k, compose, images_query, query_id
 from photofinder.records import (
-    FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit,
+    FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit, photo_id,
 )
 from photofinder.relevance import MIN_PHOTOS, SAMPLE_PHOTOS, Calibration, CalibrationFile, calibrate
 from photofinder.store import METADATA_COLUMNS, PhotoStore, photos_from_arrow, table_name_for
-from photofinder.user_data import LibraryFolder, ReadOnlyError, UserData
+from photofinder.user_data import Feedback, LibraryFolder, ReadOnlyError, UserData
 from photofinder.vector_snapshot import (
     SnapshotSearch, open_snapshot, snapshot_folder, table_version,
 )
@@ -54,6 +55,9 @@ class Library:
         self._store_lock = threading.RLock()  # _model_and_store opens the store inside
         self._calibrations: dict[str, Calibration] = {}
         self._snapshot: SnapshotSearch | None = None  # searched until the store has its vectors
+        self._recent: dict[str, tuple[Query, np.ndarray]] = {}  # query id -> query, vector
+        self._feedback: list[Feedback] | None = None  # all ratings, read on first search
+        self._rated_vectors: dict[tuple[str, str], np.ndarray | None] = {}
 
     def _adopt_settings_folders(self) -> None:
         """Folder lists that earlier versions kept in settings.json move to the user store;
@@ -273,17 +277,76 @@ class Library:
         result_id = query_id(store.model_id, query)
         if len(index) == 0:
             return SearchResult(result_id, query, (), indexed=0)
+        asked = query
         folders, auto_folders, query = self._scope(query, index, search_filter, auto_folder)
         resolved = self._search_filter(query, search_filter, folders)
         composed = compose(query, embedder, store, self._calibration(embedder, store),
                            strictness or self.settings.search_strictness)
-        hits = self._alive_hits(store, composed.vector, k, resolved, composed.exclude_paths,
-                                composed.gates)
+        self._remember(result_id, asked, composed.vector)
+        vector = learned_vector(composed.vector, result_id, self._ratings(),
+                                lambda path: self._rated_vector(store, path))
+        hits = self._alive_hits(store, vector, k, resolved, composed.exclude_paths, composed.gates)
         strong = hits if composed.bar is None else [h for h in hits if h.score >= composed.bar]
         return SearchResult(result_id, query, tuple(hits if include_weaker else strong),
                             weaker=0 if include_weaker else len(hits) - len(strong),
                             strong=len(strong), threshold=composed.bar,
                             indexed=len(index), folders=folders, auto_folders=auto_folders)
+
+    def search_each(self, query: Query, k: int = 50, **options) -> list[SearchResult]:
+        """One search per query image (with the query's text and filters), in their order:
+        "the best photos for each of these", where ``search`` finds those like all of them."""
+        if not query.images:
+            raise QueryError("no query images given")
+        return [self.search(query.with_images([image]), k, **options) for image in query.images]
+
+    def feedback(self, query_id: str, photo: str, rating: int) -> Feedback:
+        """Rate a result of a search 1-10 (a path or a photo id); later searches for that
+        query, or one like it, rank photos like the good ones higher and the bad lower."""
+        if not 1 <= int(rating) <= 10:
+            raise QueryError(f"a rating is 1 to 10, not {rating}")
+        query, vector = self._recent.get(query_id, (None, None))
+        if query is None:
+            query = RecentQueries(self.paths.data / "recent-queries.json").find(query_id)
+        if query is None:
+            raise NotFoundError(f"unknown query id {query_id}: search again, then rate its results")
+        embedder, store = self._model_and_store()
+        if vector is None:
+            vector = compose(query, embedder, store, None).vector
+        row = self.user_data.add_feedback(query_id, query.to_text(), vector,
+                                          self.photo(photo), int(rating))
+        self._feedback = None
+        return row
+
+    def photo(self, reference: str) -> Photo:
+        """An indexed photo by path or by id; NotFoundError if there is none."""
+        store = self.store
+        path = absolute_path(reference)
+        rows = store.rows_of([path])
+        if rows.num_rows == 0 and "/" not in reference:
+            paths = store.vectors_in_memory().paths()
+            path = next((p for p in paths if photo_id(p) == reference), path)
+            rows = store.rows_of([path])
+        if rows.num_rows == 0:
+            raise NotFoundError(f"no indexed photo {reference}")
+        return photos_from_arrow(rows)[0]
+
+    def _remember(self, query_id: str, query: Query, vector: np.ndarray) -> None:
+        """What a query id stands for, for feedback given later (here, or in another process)."""
+        self._recent[query_id] = (query, vector)
+        while len(self._recent) > RECENT_QUERIES:
+            self._recent.pop(next(iter(self._recent)))
+        RecentQueries(self.paths.data / "recent-queries.json").remember(query_id, query)
+
+    def _ratings(self) -> list[Feedback]:
+        if self._feedback is None:
+            self._feedback = self.user_data.feedback()
+        return self._feedback
+
+    def _rated_vector(self, store: PhotoStore, path: str) -> np.ndarray | None:
+        key = (store.model_id, path)
+        if key not in self._rated_vectors:
+            self._rated_vectors[key] = store.vector_of(path)
+        return self._rated_vectors[key]
 
     def search_text(self, text: str, k: int = 50,
                     search_filter: SearchFilter | None = None) -> list[SearchHit]:

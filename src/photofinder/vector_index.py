@@ -227,6 +227,12 @@ class VectorIndex:
                 self._folders_cache = (self._generation, folders)
             return self._folders_cache[1]
 
+    def paths(self) -> list[str]:
+        """The paths of the live rows."""
+        with self._lock:
+            alive = pa.array(self._alive[:self._count].numpy())
+            return self._metadata.column("path").filter(alive).to_pylist()
+
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """Up to ``count`` vectors of random live rows (float32), to calibrate scores on."""
         with self._lock:
