@@ -73,3 +73,22 @@ def test_move_to_a_folder_runs_in_a_worker_and_the_grid_follows(
         window.library_ctl.model.photo_at(r).folder.endswith("out")
         for r in range(window.library_ctl.model.rowCount())) == 3, timeout=30_000)
     assert len(os.listdir(tmp_path / "lib" / "in")) == len(photos) - 3
+
+
+def test_the_rating_filter_narrows_the_library_and_searches(qtbot, indexed_window):
+    window = indexed_window
+    model = window.library_ctl.model
+    rated = [model.photo_at(r) for r in (1, 5)]
+    window.marks.rate(rated, 3)
+    qtbot.waitUntil(lambda: window.library.user_data.mark(rated[1].path) is not None, timeout=20_000)
+    window.rating_filter.setCurrentIndex(3)  # three stars and up
+    qtbot.waitUntil(lambda: window.content.pages.currentWidget() is window.content.results_grid,
+                    timeout=20_000)
+    assert {window.results_model.photo_at(r).path for r in range(window.results_model.rowCount())} \
+        == {p.path for p in rated}
+    window.search_box.setText("a red circle")
+    window.search.set_text("a red circle")
+    window.search.search_now()
+    qtbot.waitUntil(lambda: window.content.heading.text().startswith("Best matches"), timeout=30_000)
+    shown = {window.results_model.photo_at(r).path for r in range(window.results_model.rowCount())}
+    assert shown <= {p.path for p in rated} and shown

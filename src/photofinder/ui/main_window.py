@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self._build(tile)
         self.marks = MarkCache(library, messages, self)
         self.organize = OrganizeController(library, messages, self.albums, self.marks, self)
+        self.rating_filter = self.organize.rating_filter()
+        self.statusBar().insertPermanentWidget(2, self.rating_filter)
         self.query_input = drops.QueryInput(self.search, self.search_box, messages, self)
         self._build_menus()
         self._connect()
@@ -208,6 +210,7 @@ class MainWindow(QMainWindow):
         self.folders.exclude_requested.connect(self.organize.exclude_inside)
         self.organize.library_changed.connect(self.library_ctl.reload)
         self.organize.collection_ready.connect(self.content.show_collection)
+        self.organize.filter_ready.connect(self._on_rating_filter)
         self.marks.changed.connect(lambda _paths: self.organize.refresh_albums())
         for model in (self.library_ctl.model, self.results_model):
             model.set_marks(self.marks)
@@ -459,6 +462,16 @@ class MainWindow(QMainWindow):
     def _size_ram_cache(self) -> None:
         """Keep about three screens of tiles in memory."""
         self.thumbnails.set_capacity(3 * self.content.library_grid.visible_tiles())
+
+    def _on_rating_filter(self, search_filter, name: str) -> None:
+        """Searches show only the photos rated so; with no search, the grid shows them all."""
+        self.search.set_filter(search_filter)
+        if self.search.is_active:
+            return
+        if search_filter is None:
+            self._show_library()
+        else:
+            self.content.show_collection(name, self.library_ctl.model.photos_in(search_filter.paths))
 
     def review_duplicates(self) -> None:
         dialog = DuplicateReview(self.library, self.messages, parent=self)

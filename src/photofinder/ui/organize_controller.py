@@ -10,7 +10,9 @@ import os
 import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QInputDialog, QMenu, QProgressDialog, QWidget,
+)
 
 from photofinder import organizing
 from photofinder.file_actions import copy_steps, finish
@@ -21,9 +23,14 @@ RATED_STARS = 3  # the side panel's "rated" entry: this many stars and up
 BUILT_IN = (("favourites", "♥ Favourites"), ("rated", f"★ {RATED_STARS} stars and up"))
 
 
+RATING_CHOICES = (("Any rating", 0, False), *((("★" * n) + " and up", n, False) for n in range(1, 6)),
+                  ("♥ Favourites", 0, True))
+
+
 class OrganizeController(QObject):
     library_changed = Signal()  # photos left the index or came back: re-read the library
     collection_ready = Signal(str, list)  # a title and its photos, for the results grid
+    filter_ready = Signal(object, str)  # the rating filter as a SearchFilter (or None), its name
 
     def __init__(self, library, messages, albums_panel, marks, parent: QWidget | None = None):
         super().__init__(parent)
@@ -82,6 +89,26 @@ class OrganizeController(QObject):
 
         self._run("adding to the album", organizing.add_to_album, self.library, album, paths,
                   then=added)
+
+    # --- the rating filter ------------------------------------------------------------
+
+    def rating_filter(self) -> QComboBox:
+        """A chooser for the status bar: searches (and the library) show only photos rated so."""
+        combo = QComboBox()
+        combo.setToolTip("Show only photos with this many stars, or favourites")
+        for name, _stars, _favourites in RATING_CHOICES:
+            combo.addItem(name)
+        combo.currentIndexChanged.connect(self.choose_rating)
+        return combo
+
+    def choose_rating(self, choice: int) -> None:
+        name, stars, favourites = RATING_CHOICES[choice]
+
+        def paths_chosen(paths) -> None:
+            self.filter_ready.emit(organizing.with_marks(None, paths), name)
+
+        self._run("reading ratings", organizing.marked, self.library, stars, favourites,
+                  then=paths_chosen)
 
     # --- the photos' context menu ------------------------------------------------------
 

@@ -123,6 +123,10 @@ class PhotoListModel(QAbstractListModel):
     def score_at(self, row: int) -> float | None:
         return self._scores[row] if self._scores is not None else None
 
+    def photos_in(self, paths: frozenset[str]) -> list[Photo]:
+        """The photos shown whose paths are among ``paths``, in the order shown."""
+        return [p for p in self._photos if p.path in paths]
+
     def set_marks(self, marks) -> None:
         """Show stars and favourites from ``marks`` (a MarkCache), repainting as they change."""
         self._marks = marks

@@ -56,12 +56,12 @@ class SearchResult:
     seconds: float  # time the search itself took
 
 
-def run_query(library, query: Query, k: int) -> list[SearchHit]:
+def run_query(library, query: Query, k: int, search_filter=None) -> list[SearchHit]:
     """Run one query on the library (worker thread)."""
     if not query.images:
-        return library.search_text(query.text, k)
+        return library.search_text(query.text, k, search_filter)
     return library.search_images([image.data if image.data is not None else image.path
-                                  for image in query.images], k)
+                                  for image in query.images], k, search_filter)
 
 
 class SearchController(QObject):
@@ -84,6 +84,7 @@ class SearchController(QObject):
         self._running: int | None = None  # generation of the search in the worker
         self._typed_at = 0.0
         self._stopped = False
+        self._filter = None  # a SearchFilter the window adds (the rating filter), or None
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._submit)
         loader.ready.connect(self._launch)
@@ -113,6 +114,11 @@ class SearchController(QObject):
         self._debounce.stop()
         if self.is_active:
             self._submit()
+
+    def set_filter(self, search_filter) -> None:
+        """Narrow every search (e.g. to rated photos); the current one runs again."""
+        self._filter = search_filter
+        self.refresh()
 
     def refresh(self) -> None:
         """Run the current query again: the index changed under it."""
@@ -179,7 +185,7 @@ class SearchController(QObject):
 
     def _timed_search(self, query: Query) -> SearchResult:
         started = time.perf_counter()
-        hits = run_query(self._library, query, RESULTS)
+        hits = run_query(self._library, query, RESULTS, self._filter)
         return SearchResult(query, hits, time.perf_counter() - started)
 
     def _on_results(self, result: SearchResult) -> None:
