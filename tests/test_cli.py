@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,12 @@ def test_similar_each_and_feedback(tiny_model, shapes):
                        ((query_id, "/no/such.jpg", "--rating", "8"), 3)):
         failed = photofinder("feedback", *args, check=False)
         assert failed.returncode == code, failed.stderr
+
+
+def test_without_pyside6_the_window_says_so_in_one_line():
+    no_qt = Path(__file__).parent / "helpers" / "no_qt"  # its PySide6 fails to import
+    path = [str(no_qt), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    window = subprocess.run([sys.executable, "-m", "photofinder"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
+    assert window.returncode == 1 and window.stderr.count("\n") == 1, window.stderr
+    assert "the window needs PySide6" in window.stderr

@@ -88,12 +88,24 @@ def opens_window(argv: Sequence[str]) -> bool:
     return all(os.path.exists(a) and a not in COMMANDS for a in argv)
 
 
+def open_window(argv: list[str]) -> int:
+    """Qt is imported only when the window is asked for: the commands work without it."""
+    try:
+        from photofinder.ui.app import run_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "PySide6":
+            raise
+        print("photofinder: the window needs PySide6, which is not installed here "
+              "(pip install pyside6); the commands work without it: photofinder --help",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    return run_app(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if opens_window(argv):
-        from photofinder.ui.app import run_app  # Qt only when the window is asked for
-
-        return run_app(argv)
+        return open_window(argv)
     as_json = "--json" in argv[:argv.index("--") if "--" in argv else len(argv)]
     try:
         args = build_parser().parse_args(argv)
@@ -102,9 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
-        from photofinder.ui.app import run_app
-
-        return run_app()
+        return open_window([])
     try:
         return COMMANDS[args.command](make_library(args), args)
     except NotFoundError as exc:
