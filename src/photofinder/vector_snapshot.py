@@ -70,6 +70,11 @@ class Snapshot:
     starts: np.ndarray | None  # (partitions + 1,) int64
     covered: int
 
+    @property
+    def saved_dtype(self) -> str:
+        """The dtype of the index it was saved from (chosen for this CPU then)."""
+        return "float16" if (self.folder / VECTORS_F16).exists() else "float32"
+
     def vectors(self, dtype: str) -> np.ndarray:
         """The rows as float32 or float16, mapped copy-on-write (writable, private)."""
         name = VECTORS_F16 if dtype == "float16" else VECTORS_F32
