@@ -37,7 +37,7 @@ from photofinder.indexing.images import load_image
 from photofinder.indexing.indexer import Indexer
 from photofinder.store import PhotoStore
 from photofinder.thumbnail_cache import DISK_PX, cache_file, write_thumbnail
-from photofinder_testing.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel import MODEL_NAME, register_config
 from photofinder_testing.tinymodel.train import ensure_trained
 from photofinder.ui.thumbnails import tile_image
 
@@ -167,6 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     photos, rounds = camera_photos(args.photos), args.rounds
+    register_config()
     embedder = Embedder(ModelSpec(MODEL_NAME, "", str(ensure_trained(MODELS))), MODELS)
     embedder.load()
     print(f"{len(photos)} photos of 12 MP, {WORKERS} workers, {os.cpu_count()} cores, best of {rounds}")

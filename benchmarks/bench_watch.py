@@ -31,7 +31,7 @@ from photofinder.config import Paths, Settings
 from photofinder.embedder import ModelSpec
 from photofinder.library import Library
 from photofinder.records import SearchFilter
-from photofinder_testing.tinymodel import MODEL_NAME
+from photofinder_testing.tinymodel import MODEL_NAME, register_config
 from photofinder_testing.tinymodel.shapes import write_photos
 from photofinder_testing.tinymodel.train import ensure_trained
 from photofinder.watcher import SETTLE_SECONDS, FolderWatcher
@@ -236,6 +236,7 @@ def main() -> None:
                         help="quiet time before a path is indexed (the watcher's default)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    register_config()
     weights = ensure_trained(MODELS)
     print(f"tiny model {weights.name}, {os.cpu_count()} CPUs, settle {args.settle} s; "
           "baseline: Library.index() of the same files (move: indexing them from scratch); "
