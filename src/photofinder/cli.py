@@ -116,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return open_window([])
     try:
-        return COMMANDS[args.command](make_library(args), args)
+        library = make_library(args)
+        for notice in library.notices:
+            print(f"photofinder: {notice}", file=sys.stderr)
+        return COMMANDS[args.command](library, args)
     except NotFoundError as exc:
         return fail(str(exc), EXIT_NOT_FOUND, as_json)
     except QueryError as exc:

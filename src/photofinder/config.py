@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
@@ -94,29 +95,63 @@ class Settings:
     # keys this version does not know (a newer photofinder's, or the library folders an
     # older one kept here until user_data adopts them): written back as they were
     extra: dict = field(default_factory=dict, repr=False)
+    # what happened to an unreadable settings file when it was loaded (not saved)
+    notice: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
+        """The saved settings. An unreadable file is moved aside, never overwritten, and
+        the last good copy restored; ``notice`` then says so, for the window and the CLI."""
+        notice = ""
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            values = cls._read(path)
         except FileNotFoundError:
-            return cls()
+            values = {}
         except (OSError, ValueError) as exc:
-            log.warning("settings file %s unreadable (%s); using defaults", path, exc)
-            return cls()
-        known = {f.name for f in fields(cls)} - {"extra"}
-        values = {k: v for k, v in raw.items() if k in known}
-        return cls(**values, extra={k: v for k, v in raw.items() if k not in known})
+            notice = f"the settings file {path} was unreadable ({exc}); {_move_aside(path)}"
+            values, restored = cls._restore_backup(path)
+            notice += f"; {restored or 'the default settings are used'}"
+            log.info("%s", notice)
+        known = {f.name for f in fields(cls)} - {"extra", "notice"}
+        return cls(**{k: v for k, v in values.items() if k in known}, notice=notice,
+                   extra={k: v for k, v in values.items() if k not in known})
+
+    @classmethod
+    def _read(cls, path: Path) -> dict:
+        """The file's values, checked against each setting's type (ValueError if not)."""
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        defaults = cls()
+        for f in fields(cls):
+            wanted = type(getattr(defaults, f.name))
+            if f.name in raw and f.name not in ("extra", "notice") and not isinstance(raw[f.name], wanted):
+                raise ValueError(f"{f.name} should be a {wanted.__name__}")
+        return raw
+
+    @classmethod
+    def _restore_backup(cls, path: Path) -> tuple[dict, str]:
+        backup = backup_file(path)
+        try:
+            values = cls._read(backup)
+        except (OSError, ValueError):
+            return {}, ""
+        try:
+            write_atomically(path, backup.read_bytes())
+        except OSError as exc:
+            return values, f"the last good copy {backup} is used (not restored: {exc.strerror})"
+        return values, f"the last good copy was restored from {backup}"
 
     def save(self, path: Path) -> None:
-        """Write to a temporary file and rename it, so a crash never leaves half a file."""
+        """Written to a temporary file, flushed to disk and renamed over the old one (a
+        crash never leaves half a file); then copied to settings.json.bak, the last good copy."""
+        values = asdict(self)
+        values.pop("notice")
+        values.update(values.pop("extra"))
+        data = json.dumps(values, indent=2).encode("utf-8")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            values = asdict(self)
-            values.update(values.pop("extra"))
-            tmp.write_text(json.dumps(values, indent=2), encoding="utf-8")
-            os.replace(tmp, path)
+            write_atomically(path, data)
+            write_atomically(backup_file(path), data)
         except OSError as exc:
             raise StoreError(f"cannot save settings to {path}: {exc.strerror or exc}") from exc
 
@@ -126,3 +161,35 @@ class Settings:
         weights = os.environ.get("PHOTOFINDER_WEIGHTS") or self.weights
         pretrained = self.pretrained if model == self.model else ""
         return model, pretrained, weights
+
+
+def backup_file(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def _move_aside(path: Path) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.broken-{stamp}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        return f"it could not be moved aside ({exc.strerror}) and is left as it is"
+    return f"it was moved to {aside}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a temporary file, fsync it, rename it over ``path`` and fsync the folder: after a
+    crash or power cut the file is either the old one or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if hasattr(os, "O_DIRECTORY"):  # not on Windows, where the rename is durable already
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

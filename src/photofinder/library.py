@@ -47,6 +47,8 @@ class Library:
                  model: ModelSpec | None = None):
         self.paths = paths or Paths.from_environment()
         self.settings = settings or Settings.load(self.paths.settings_file)
+        # what the user must be told about this start (a settings file repaired...)
+        self.notices: list[str] = [self.settings.notice] if self.settings.notice else []
         self.user_data = UserData(self.paths.user_data_file)
         self._adopt_settings_folders()
         model = model or ModelSpec(*self.settings.effective_model())

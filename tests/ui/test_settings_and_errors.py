@@ -66,6 +66,18 @@ def test_file_problems_go_to_the_issues_panel(qtbot, make_window, messages):
     assert QGuiApplication.clipboard().text() == "/photos/broken.jpg: truncated or corrupt JPEG"
 
 
+def test_an_unreadable_settings_file_is_explained_in_a_box(qtbot, make_window):
+    paths = Library().paths
+    Settings(thumbnail_size=192).save(paths.settings_file)
+    paths.settings_file.write_text('{"thumbnail_size": 200,,}')
+    window = make_window()
+    box = window.findChild(QMessageBox, "startNotices")
+    assert box is not None and box.isVisible()
+    assert "broken-" in box.text() and "restored" in box.text()
+    assert window.tile_slider.value() == 192  # the last good copy
+    box.close()
+
+
 def test_routine_errors_are_status_messages(qtbot, make_window, messages):
     window = make_window()
     messages.error(DownloadError("no network: point the settings at a weights file"))

@@ -34,6 +34,7 @@ from photofinder.ui.library_controller import LibraryController
 from photofinder.ui.model_dialog import ModelDownloadUi, model_title
 from photofinder.ui.model_loader import ModelLoader
 from photofinder.ui.model_switch import ModelSwitchUi
+from photofinder.ui.notices import show_notices
 from photofinder.ui.photo_actions import PhotoActions
 from photofinder.ui.photo_model import LibraryModel, PhotoListModel
 from photofinder.ui.folder_presence import FolderPresence
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
         self.marks.load()
         self.organize.refresh_albums()
         self.search_box.setFocus()
+        self.notices_box = show_notices(self, self.library.notices)
 
     def _read_listing(self) -> None:
         """Once, whichever comes first."""
