@@ -16,7 +16,7 @@ import time
 from typing import Sequence
 
 from photofinder import organize_cli
-from photofinder.errors import NotFoundError, PhotofinderError, QueryError
+from photofinder.errors import IndexDamaged, NotFoundError, PhotofinderError, QueryError
 from photofinder.records import IndexProgress, SearchHit
 from photofinder.units import human_size
 
@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="leave photos or folders out of the library from now on (files stay)")
     forget.add_argument("paths", nargs="+", metavar="PATH")
     organize_cli.add_commands(commands, common)
+    repair = commands.add_parser("repair", parents=[common],
+                                 help="mend a damaged index: roll back to its newest intact "
+                                      "version, else rebuild it from the photos (user data kept)")
+    repair.add_argument("--check", action="store_true", help="only say whether it is damaged")
+    for name, helptext in (("export", "write ratings, albums, feedback and folders to a JSON file"),
+                           ("import", "merge an exported JSON file into this library")):
+        sub = commands.add_parser(name, parents=[common], help=helptext)
+        sub.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -117,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return open_window([])
     try:
         library = make_library(args)
-        for notice in library.notices:
+        notices = library.notices + ([library.read_only_notice()]
+                                     if library.read_only and args.command not in WRITING else [])
+        for notice in notices:
             print(f"photofinder: {notice}", file=sys.stderr)
         return COMMANDS[args.command](library, args)
     except NotFoundError as exc:
@@ -125,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as exc:
         return fail(str(exc), EXIT_BAD_INPUT, as_json)
     except PhotofinderError as exc:
-        return fail(str(exc), EXIT_INTERNAL, as_json)
+        return fail(str(exc), exc.exit_code, as_json)
     except KeyboardInterrupt:
         print("photofinder: interrupted", file=sys.stderr)
         return 130
@@ -145,7 +155,8 @@ class ArgumentParser(argparse.ArgumentParser):
 def fail(message: str, code: int, as_json: bool) -> int:
     """One line on stderr; with --json also a JSON error object on stdout."""
     if as_json:
-        kind = {EXIT_BAD_INPUT: "bad_input", EXIT_NOT_FOUND: "not_found"}.get(code, "failed")
+        kind = {EXIT_BAD_INPUT: "bad_input", EXIT_NOT_FOUND: "not_found",
+                IndexDamaged.exit_code: "index_damaged"}.get(code, "failed")
         print(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))
     print(f"photofinder: {message}", file=sys.stderr)
     return code
@@ -362,7 +373,15 @@ def cmd_forget(library, args) -> int:
     return 0
 
 
+def cmd_safety(library, args) -> int:
+    from photofinder.cli_safety import SAFETY_COMMANDS
+
+    return SAFETY_COMMANDS[args.command](library, args)
+
+
+WRITING = {"index", "watch", "forget", "repair", "import"}  # a read-only library refuses these
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
             "feedback": cmd_feedback,
             "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
-            "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS}
+            "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS,
+            "repair": cmd_safety, "export": cmd_safety, "import": cmd_safety}

@@ -13,6 +13,8 @@ OFFLINE_HINT = (  # said by command-line errors; the window offers a file choose
 class PhotofinderError(Exception):
     """A routine problem: its message is one plain, actionable line."""
 
+    exit_code = 1  # the CLI's exit status when this stops a command
+
 
 class ImageError(PhotofinderError):
     """A file could not be read as a photo (corrupt, truncated, too big, not an image)."""
@@ -35,6 +37,22 @@ class DownloadCancelled(DownloadError):
 
 class StoreError(PhotofinderError):
     """The index could not be read or written (read-only folder, disk full, locked)."""
+
+
+class IndexDamaged(StoreError):
+    """The index on disk is damaged (a file missing, cut short or changed, versions gone):
+    ``photofinder repair`` rolls it back or rebuilds it; user data is not in it."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, can_roll_back: bool = True):
+        super().__init__(message)
+        self.can_roll_back = can_roll_back  # False: no older version would help (the schema)
+
+
+class ReadOnlyError(StoreError):
+    """A change was asked of a library that is open read-only (read-only disk, disk full);
+    nothing was changed."""
 
 
 class QueryError(PhotofinderError):

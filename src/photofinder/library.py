@@ -18,9 +18,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from photofinder.config import Paths, Settings, absolute_path
+from photofinder.data_folder import read_only_reason
 from photofinder.embedder import Embedder, ModelSpec, embedding_dimension
-from photofinder.errors import ImageError, NotFoundError, QueryError
+from photofinder.errors import ImageError, NotFoundError, QueryError, ReadOnlyError
 from photofinder.feedback import RECENT_QUERIES, RecentQueries, learned_vector
+from photofinder.index_health import check_table_files
 from photofinder.folder_names import folders_below_roots, folders_named_in, resolve_folder
 from photofinder.presence import offline_folder_of, offline_folders
 from photofinder.query import Query, TextPart, parse_query
@@ -29,8 +31,11 @@ from photofinder.records import (
     FileProblem, IndexChanges, IndexProgress, ModelInfo, Photo, SearchFilter, SearchHit, photo_id,
 )
 from photofinder.relevance import MIN_PHOTOS, SAMPLE_PHOTOS, Calibration, CalibrationFile, calibrate
-from photofinder.store import METADATA_COLUMNS, PhotoStore, photos_from_arrow, table_name_for
-from photofinder.user_data import Feedback, LibraryFolder, ReadOnlyError, UserData
+from photofinder.store import (
+    METADATA_COLUMNS, PhotoStore, index_schema_version, photos_from_arrow, table_name_for,
+)
+from photofinder.user_data import Feedback, LibraryFolder, read_only_message
+from photofinder.user_data_backup import back_up_daily, open_or_restore
 from photofinder.vector_snapshot import (
     SnapshotSearch, open_snapshot, snapshot_folder, table_version,
 )
@@ -49,8 +54,13 @@ class Library:
         self.settings = settings or Settings.load(self.paths.settings_file)
         # what the user must be told about this start (a settings file repaired...)
         self.notices: list[str] = [self.settings.notice] if self.settings.notice else []
-        self.user_data = UserData(self.paths.user_data_file)
+        # a read-only or full disk: browsing and search work, changes are refused up front
+        self.read_only_reason = read_only_reason(self.paths.data)
+        self.user_data, restored = open_or_restore(
+            self.paths.user_data_file, self.paths.backups, self.read_only, self.read_only_reason)
+        self.notices += [restored] if restored else []
         self._adopt_settings_folders()
+        back_up_daily(self.user_data, self.paths.backups)
         model = model or ModelSpec(*self.settings.effective_model())
         self.embedder = Embedder(model, self.paths.models)
         self._store: PhotoStore | None = None
@@ -60,6 +70,14 @@ class Library:
         self._recent: dict[str, tuple[Query, np.ndarray]] = {}  # query id -> query, vector
         self._feedback: list[Feedback] | None = None  # all ratings, read on first search
         self._rated_vectors: dict[tuple[str, str], np.ndarray | None] = {}
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)
+
+    def read_only_notice(self) -> str:
+        """What to tell the user about a read-only library ("" when it is not)."""
+        return read_only_message(self.paths.data, self.read_only_reason) if self.read_only else ""
 
     def _adopt_settings_folders(self) -> None:
         """Folder lists that earlier versions kept in settings.json move to the user store;
@@ -92,6 +110,15 @@ class Library:
                                          embedding_dimension(spec.arch))
             return self._store
 
+    def close_store(self) -> None:
+        """Let go of the open table, so the next use reads the folder afresh (after a repair)."""
+        with self._store_lock:
+            self._store = None
+
+    def forget_snapshot(self) -> None:
+        with self._store_lock:
+            self._snapshot = None
+
     def _model_and_store(self) -> tuple[Embedder, PhotoStore]:
         """The embedder and its table, read together: a model switch swaps both at once,
         and a query embedded by one model must be looked up among that model's vectors.
@@ -113,6 +140,8 @@ class Library:
         if self._snapshot is not None and (self._snapshot.snapshot.folder, self._snapshot.snapshot.version) \
                 == (folder, version):
             return self._snapshot
+        index_schema_version(self.paths.index)  # damage is named, not mapped around
+        check_table_files(self.paths.index / f"{name}.lance")
         snapshot = open_snapshot(folder, version, embedding_dimension(spec.arch), METADATA_COLUMNS)
         self._snapshot = SnapshotSearch(snapshot, spec.model_id, lambda: self.store) if snapshot else None
         return self._snapshot

@@ -34,7 +34,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from photofinder.errors import StoreError
+from photofinder.errors import IndexDamaged, StoreError
+from photofinder.index_health import (
+    FileChecksums, check_table_files, check_vectors, damaged, table_folder,
+)
 from photofinder.memory import return_freed_memory
 from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
 from photofinder.vector_snapshot import open_snapshot, save, snapshot_folder
@@ -106,9 +109,9 @@ MIGRATIONS: dict[int, Callable[[Path], None]] = {
 }
 
 
-def migrate_index_folder(index_dir: Path) -> None:
-    """Bring an index folder written by an older photofinder up to SCHEMA_VERSION;
-    refuse one written by a newer photofinder rather than damage it."""
+def index_schema_version(index_dir: Path) -> int:
+    """The schema an index folder was written with; IndexDamaged if newer than this one's
+    (it is refused rather than damaged)."""
     marker = index_dir / "schema.json"
     try:
         version = json.loads(marker.read_text())["version"]
@@ -117,8 +120,16 @@ def migrate_index_folder(index_dir: Path) -> None:
     except (OSError, ValueError, KeyError) as exc:
         raise StoreError(f"the index's schema marker {marker} is unreadable: {exc}") from exc
     if version > SCHEMA_VERSION:
-        raise StoreError(f"this index was written by a newer photofinder (schema {version}, "
-                         f"this one reads {SCHEMA_VERSION}); please upgrade photofinder")
+        raise IndexDamaged(f"the photo index is from a newer photofinder (schema {version}, "
+                           f"this one reads {SCHEMA_VERSION}): upgrade photofinder, or run "
+                           "`photofinder repair` to rebuild it for this one", can_roll_back=False)
+    return version
+
+
+def migrate_index_folder(index_dir: Path) -> None:
+    """Bring an index folder written by an older photofinder up to SCHEMA_VERSION."""
+    marker = index_dir / "schema.json"
+    version = index_schema_version(index_dir)
     while version < SCHEMA_VERSION:
         log.info("migrating the index from schema %d to %d", version, version + 1)
         MIGRATIONS[version](index_dir)
@@ -257,27 +268,37 @@ class PhotoStore:
         self._snapshot_timer: threading.Timer | None = None
         self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
+        self._contents_checked = False  # every file's CRC, checked by the first full read
+        self.table_dir = table_folder(index_dir, table_name_for(model_id))
         try:
             self._index_dir = index_dir
             index_dir.mkdir(parents=True, exist_ok=True)
             migrate_index_folder(index_dir)
+            check_table_files(self.table_dir)
             # Each read starts on the newest version (~0.01 ms): one whose files an
             # optimisation deleted is never read again.
             self._db = lancedb.connect(str(index_dir), read_consistency_interval=timedelta(0))
-            self._table = self._open_or_create(table_name_for(model_id), dimension)
+            with self._translate_errors("open"):
+                self._table = self._open_or_create(table_name_for(model_id), dimension)
+                schema = self._table.schema
+                if "vector" not in schema.names:
+                    raise damaged(f"the table in {self.table_dir} has no vectors")
+                stored_dim = schema.field("vector").type.list_size
         except OSError as exc:
             raise StoreError(f"cannot open the index in {index_dir}: {exc.strerror or exc}") from exc
-        stored_dim = self._table.schema.field("vector").type.list_size
         if stored_dim != dimension:
-            raise StoreError(
-                f"index table for {model_id} holds {stored_dim}-d vectors, the model makes {dimension}-d"
-            )
+            raise damaged(f"its table for {model_id} holds {stored_dim}-d vectors, the model "
+                          f"makes {dimension}-d", can_roll_back=False)
+        self._checksums = FileChecksums(self.table_dir)
+        self._checksums.record_new()  # files of a run that stopped before recording them
         # Optimising leaves one version, so the oldest one left is the last optimisation.
         self._optimized_version = min(v["version"] for v in self._table.list_versions())
 
     def _open_or_create(self, name: str, dimension: int):
         if name in self._db.list_tables().tables:
             return self._db.open_table(name)
+        if self.table_dir.exists():  # a folder LanceDB does not see as a table
+            raise damaged(f"LanceDB cannot read the table in {self.table_dir}")
         try:
             table = self._db.create_table(name, schema=photo_schema(dimension))
         except ValueError:  # another process created it a moment ago
@@ -352,6 +373,7 @@ class PhotoStore:
     def _maintain_if_due(self) -> None:
         """Keeps a long run's small fragments, unindexed rows and old versions bounded.
         The write before it is committed whatever happens here: a failure is only logged."""
+        self._checksums.record_new()
         if self._table.version - self._optimized_version < MAINTAIN_EVERY:
             return
         try:
@@ -366,25 +388,33 @@ class PhotoStore:
         with self._scans.exclusive():
             _index_lookup_columns(self._table)  # tables written before the indexes existed
             self._table.optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+            self._checksums.record_new(forget_missing=True)  # the old versions' files went
         self._optimized_version = self._table.version
 
     # --- reading -------------------------------------------------------------
 
+    @contextmanager
+    def _reading(self):
+        """A table read: side by side with others, and a damaged file is named, not a traceback."""
+        with self._scans.read(), self._translate_errors("read"):
+            yield
+
     def count(self, search_filter: SearchFilter | None = None) -> int:
-        with self._scans.read():
+        with self._reading():
             return self._table.count_rows(filter_sql(search_filter))
 
     def count_without_vectors(self) -> int:
         """Photos scanned while no model was available: what the next run embeds."""
-        with self._scans.read():
+        with self._reading():
             return self._table.count_rows("vector IS NULL")
 
     def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
+        self._check_contents_once()
         query = self._table.search().select(list(METADATA_COLUMNS))
         where = filter_sql(search_filter)
         if where:
             query = query.where(where)
-        with self._scans.read():
+        with self._reading():
             table = query.limit(None).to_arrow()
         return photos_from_arrow(table)
 
@@ -392,12 +422,13 @@ class PhotoStore:
         """path, size and mtime_ns of the rows at or below ``roots`` (only those that still
         lack a vector, if asked): all an unchanged-file check needs, as Arrow (no Python
         objects). Each query covers 32 roots, each an index range."""
+        self._check_contents_once()
         columns = ["path", "size", "mtime_ns"]
         tables = [photo_schema(self.dimension).empty_table().select(columns)]
         more = ("vector IS NULL",) if without_vectors else ()
         for start in range(0, len(roots), 32):
             where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])), *more)
-            with self._scans.read():
+            with self._reading():
                 tables.append(self._table.search().select(columns).where(where)
                               .limit(None).to_arrow())
         return pa.concat_tables(tables)
@@ -412,7 +443,7 @@ class PhotoStore:
         reuse them."""
         found: dict[str, tuple[Photo, np.ndarray]] = {}
         for _, where in sql_in("fingerprint", sorted(set(fingerprints))):
-            with self._scans.read():
+            with self._reading():
                 table = (self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
                          .where(f"{where} AND {HAS_VECTOR}").limit(None).to_arrow())
             vectors = _vectors_of(table)
@@ -424,7 +455,7 @@ class PhotoStore:
         """Whole rows (vectors too) of these paths: what undoing their removal puts back."""
         tables = [photo_schema(self.dimension).empty_table()]
         for _, where in sql_in("path", list(paths)):
-            with self._scans.read():
+            with self._reading():
                 tables.append(self._table.search().where(where).limit(None).to_arrow())
         return pa.concat_tables(tables, promote_options="permissive").cast(photo_schema(self.dimension))
 
@@ -433,7 +464,7 @@ class PhotoStore:
         ``search_filter`` allows): the metadata, likeness and vector columns."""
         query = (self._table.search().select([*METADATA_COLUMNS, *LIKENESS_COLUMNS, "vector"])
                  .where(filter_sql(search_filter, HAS_VECTOR)))
-        with self._scans.read(), self._translate_errors("read"):
+        with self._reading():
             return query.limit(None).to_arrow()
 
     def set_likeness(self, photos: Sequence[Photo]) -> None:
@@ -452,7 +483,7 @@ class PhotoStore:
             self._maintain_if_due()
 
     def vector_of(self, path: str) -> np.ndarray | None:
-        with self._scans.read():
+        with self._reading():
             table = (self._table.search().select(["vector"])
                      .where(f"path = {sql_string(path)} AND {HAS_VECTOR}").limit(1).to_arrow())
         return _vectors_of(table)[0] if table.num_rows else None
@@ -461,7 +492,7 @@ class PhotoStore:
         """The values of ``values`` found in ``column`` (of rows passing ``more``)."""
         for _, where in sql_in(column, sorted(set(values))):
             where = " AND ".join((where, *more))
-            with self._scans.read():
+            with self._reading():
                 table = self._table.search().select([column]).where(where).limit(None).to_arrow()
             yield from table.column(column).to_pylist()
 
@@ -491,17 +522,38 @@ class PhotoStore:
         snapshot = self._fresh_snapshot()
         if snapshot is not None:
             return VectorIndex.from_snapshot(snapshot, pa.schema(METADATA_FIELDS))
-        columns = [*METADATA_COLUMNS, "vector"]
         index = VectorIndex(self.dimension, pa.schema(METADATA_FIELDS))
-        with self._translate_errors("read"):
-            for batch in (self._table.search().select(columns).where(HAS_VECTOR).limit(None)
-                          .to_batches(20_000)):
-                index.append(pa.Table.from_batches([batch]), partition=False)
+        for rows in self._checked_rows(HAS_VECTOR):
+            index.append(rows, partition=False)
         return_freed_memory()  # the read's buffers
         index.partition_in_background_if_due()
         threading.Thread(target=self._save_snapshot_when_partitioned, args=(index,),
                          name="pf-snapshot", daemon=True).start()
         return index
+
+    def _check_contents_once(self) -> None:
+        """Before the first read of the whole table in this process (the listing, an
+        indexing run's survey, the vectors): every file must hold what was written."""
+        if not self._contents_checked:
+            check_table_files(self.table_dir, contents=True)
+            self._contents_checked = True
+
+    def verify(self) -> int:
+        """Read every row, checking files and vectors (IndexDamaged if any is wrong);
+        returns the number of rows."""
+        return sum(rows.num_rows for rows in self._checked_rows())
+
+    def _checked_rows(self, where: str | None = None) -> Iterator[pa.Table]:
+        """The rows (``where`` they match), in batches, after checking that every file
+        holds what was written; the vectors in them must be unit length."""
+        self._check_contents_once()
+        with self._translate_errors("read"):
+            query = self._table.search().select([*METADATA_COLUMNS, "vector"])
+            for batch in (query.where(where) if where else query).limit(None).to_batches(20_000):
+                rows = pa.Table.from_batches([batch])
+                with_vectors = rows.filter(pc.is_valid(rows.column("vector")))
+                check_vectors(_vectors_of(with_vectors), str(self.table_dir))
+                yield rows
 
     # --- the snapshot of the in-memory index (vector_snapshot) ------------------------
 
@@ -608,6 +660,8 @@ class PhotoStore:
                 # LanceDB's errors carry Rust source paths; the OS error is what users need.
                 reason = os.strerror(code) if code else text.splitlines()[0][:200]
                 raise StoreError(f"cannot {self.verb} the index: {reason}") from exc
+            if isinstance(exc, (RuntimeError, ValueError, KeyError)) and _from_lance(exc):
+                raise damaged(f"LanceDB cannot {self.verb} it: {_lance_reason(text)}") from exc
             return False
 
 
@@ -619,6 +673,23 @@ def _index_lookup_columns(table) -> None:
     for column in LOOKUP_COLUMNS:
         if column not in indexed:
             table.create_index(column, config=BTree())
+
+
+def _from_lance(exc: BaseException) -> bool:
+    """An error raised inside LanceDB (not a bug of ours passing through it)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "lancedb" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return "lance error" in str(exc).lower()
+
+
+def _lance_reason(text: str) -> str:
+    """LanceDB's message without its Rust source location."""
+    first = text.splitlines()[0] if text else "unknown error"
+    first = re.sub(r"^lance error: ", "", first.strip("'\""), flags=re.I)
+    return re.split(r", /\S+\.rs:\d+", first)[0][:200]
 
 
 def _os_error_code(text: str) -> int | None:

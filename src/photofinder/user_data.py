@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from photofinder.errors import QueryError, StoreError
+from photofinder.errors import QueryError, ReadOnlyError, StoreError
 
 log = logging.getLogger("photofinder.user_data")
 
@@ -35,10 +35,6 @@ SQL_LIST_MAX = 500
 
 class UserDataError(StoreError):
     """The user store cannot be read or written (damaged, read-only, disk full)."""
-
-
-class ReadOnlyError(UserDataError):
-    """A change was asked of a library opened read-only; nothing was changed."""
 
 
 class KeyedPhoto(Protocol):
@@ -159,6 +155,9 @@ def _create_v1(db: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create_v1}
+# Every table of user items, parents first (album items need their albums).
+ITEM_TABLES = ("folders", "excluded_folders", "forgotten_photos", "photo_marks", "albums",
+               "album_items", "feedback")
 # Tables whose rows name a photo by path and fingerprint (they follow moves).
 PHOTO_TABLES = ("photo_marks", "album_items", "feedback", "forgotten_photos")
 
@@ -170,13 +169,17 @@ def _when(seconds: float) -> datetime:
 class UserData:
     """The user store of one library. Thread-safe; every method is one transaction."""
 
-    def __init__(self, file: Path, read_only: bool = False):
+    def __init__(self, file: Path, read_only: bool = False, read_only_reason: str = ""):
         self.file = Path(file)
         self._lock = threading.RLock()
         self.read_only = read_only
+        self.read_only_reason = read_only_reason
         try:
             self._db = self._connect()
             with self._lock:
+                problem = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if problem != "ok":
+                    raise sqlite3.DatabaseError(problem)
                 self._migrate()
         except sqlite3.DatabaseError as exc:
             raise UserDataError(f"the user data file {self.file} is unreadable: {exc}") from exc
@@ -195,7 +198,7 @@ class UserData:
                 if not _is_read_only_failure(exc):
                     raise UserDataError(f"cannot open the user data {self.file}: {exc}") from exc
                 log.warning("user data %s is read-only (%s): changes are refused", self.file, exc)
-                self.read_only = True
+                self.read_only, self.read_only_reason = True, str(exc)
         return self._connect_read_only()
 
     def _connect_read_only(self) -> sqlite3.Connection:
@@ -225,7 +228,7 @@ class UserData:
                 _create_v1(self._db)  # an empty in-memory store to read from
                 return
             raise ReadOnlyError(f"the user data {self.file} needs an upgrade but is read-only")
-        with self._transaction() as db:
+        with self.transaction() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]  # another process?
             while version < SCHEMA_VERSION:
                 log.info("migrating the user data from schema %d to %d", version, version + 1)
@@ -234,11 +237,12 @@ class UserData:
                 db.execute(f"PRAGMA user_version={version}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: all of the block or none of it, one writer at a time."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: all of the block or none of it, one writer at a time
+        (an import, which writes several kinds of items at once, uses it too)."""
         with self._lock:
             if self.read_only:
-                raise ReadOnlyError("this library is read-only: the change was not made")
+                raise ReadOnlyError(read_only_message(self.file.parent, self.read_only_reason))
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -282,23 +286,23 @@ class UserData:
 
     def add_folder(self, path: str, poll: bool = False) -> bool:
         """True when the folder was not in the library yet."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)",
                               (path, int(poll), time.time())).rowcount == 1
 
     def set_folder_poll(self, path: str, poll: bool) -> bool:
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("UPDATE folders SET poll = ? WHERE path = ?",
                               (int(poll), path)).rowcount == 1
 
     def remove_folder(self, path: str) -> bool:
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("DELETE FROM folders WHERE path = ?", (path,)).rowcount == 1
 
     def adopt_folders(self, folders: Sequence[Mapping], excluded: Sequence[str]) -> None:
         """Take in the folder lists an older photofinder kept in settings.json, in one
         transaction (adopting twice changes nothing)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.executemany("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)",
                            [(f["path"], int(bool(f.get("poll"))), time.time()) for f in folders])
             db.executemany("INSERT OR IGNORE INTO excluded_folders VALUES (?, ?)",
@@ -309,18 +313,18 @@ class UserData:
                 self._rows("SELECT path FROM excluded_folders ORDER BY added_at, rowid")]
 
     def exclude_folder(self, path: str) -> bool:
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("INSERT OR IGNORE INTO excluded_folders VALUES (?, ?)",
                               (path, time.time())).rowcount == 1
 
     def include_folder(self, path: str) -> bool:
         """Undo ``exclude_folder``."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("DELETE FROM excluded_folders WHERE path = ?", (path,)).rowcount == 1
 
     def set_excluded_folders(self, paths: Sequence[str]) -> None:
         """Make the excluded folders exactly ``paths`` (the settings dialog's list)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(f"DELETE FROM excluded_folders WHERE path NOT IN ({_marks(paths)})", paths)
             db.executemany("INSERT OR IGNORE INTO excluded_folders VALUES (?, ?)",
                            [(p, time.time()) for p in paths])
@@ -328,7 +332,7 @@ class UserData:
     def forget_photos(self, photos: Iterable[KeyedPhoto]) -> int:
         """Leave these single photos out of the library from now on."""
         rows = [(p.path, p.fingerprint or "", time.time()) for p in photos]
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.executemany("INSERT OR REPLACE INTO forgotten_photos VALUES (?, ?, ?)",
                                   rows).rowcount
 
@@ -351,7 +355,7 @@ class UserData:
         return self._set_mark(photo, "favourite", int(bool(favourite)))
 
     def _set_mark(self, photo: KeyedPhoto, column: str, value: int) -> PhotoMark | None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(f"INSERT INTO photo_marks (path, fingerprint, {column}, updated_at) "
                        f"VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET {column} = excluded."
                        f"{column}, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
@@ -381,7 +385,7 @@ class UserData:
         name = name.strip()
         if not name:
             raise QueryError("an album needs a name")
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute("INSERT INTO albums (name, query, filters, created_at) "
                                 "VALUES (?, ?, ?, ?)",
                                 (name, query, json.dumps(dict(filters or {})), time.time()))
@@ -404,25 +408,25 @@ class UserData:
     def rename_album(self, album_id: int, name: str) -> Album:
         if not name.strip():
             raise QueryError("an album needs a name")
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE albums SET name = ? WHERE id = ?", (name.strip(), album_id))
         return self.album(album_id)
 
     def set_album_query(self, album_id: int, query: str | None,
                         filters: Mapping | None = None) -> Album:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE albums SET query = ?, filters = ? WHERE id = ?",
                        (query, json.dumps(dict(filters or {})), album_id))
         return self.album(album_id)
 
     def delete_album(self, album_id: int) -> bool:
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("DELETE FROM albums WHERE id = ?", (album_id,)).rowcount == 1
 
     def add_to_album(self, album_id: int, photos: Iterable[KeyedPhoto]) -> int:
         """Returns how many photos were new to the album."""
         rows = [(album_id, p.path, p.fingerprint or "", time.time()) for p in photos]
-        with self._transaction() as db:
+        with self.transaction() as db:
             if not db.execute("SELECT 1 FROM albums WHERE id = ?", (album_id,)).fetchone():
                 raise QueryError(f"no album {album_id}")
             before = db.total_changes
@@ -431,7 +435,7 @@ class UserData:
 
     def remove_from_album(self, album_id: int, paths: Iterable[str]) -> int:
         removed = 0
-        with self._transaction() as db:
+        with self.transaction() as db:
             for chunk in _chunks(list(paths)):
                 removed += db.execute(f"DELETE FROM album_items WHERE album_id = ? AND path IN "
                                       f"({_marks(chunk)})", (album_id, *chunk)).rowcount
@@ -451,7 +455,7 @@ class UserData:
             raise QueryError(f"feedback is rated 1 to 10, not {rating}")
         blob = (np.asarray(query_vector, dtype=np.float32).tobytes()
                 if query_vector is not None else b"")
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute("INSERT INTO feedback (query_id, query_text, query_vector, path, "
                                 "fingerprint, rating, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 (query_id, query_text, blob, photo.path, photo.fingerprint or "",
@@ -492,7 +496,7 @@ class UserData:
                         moves.append((table, old, found[fp]))
         if not moves:
             return 0
-        with self._transaction() as db:
+        with self.transaction() as db:
             for table, old, new in moves:  # OR IGNORE: an item already at the new path wins
                 db.execute(f"UPDATE OR IGNORE {table} SET path = ? WHERE path = ?", (new, old))
         log.info("user items of %d moved photos follow them", len({m[1] for m in moves}))
@@ -500,17 +504,31 @@ class UserData:
 
     def _delete_paths(self, table: str, paths: list[str]) -> int:
         removed = 0
-        with self._transaction() as db:
+        with self.transaction() as db:
             for chunk in _chunks(paths):
                 removed += db.execute(f"DELETE FROM {table} WHERE path IN ({_marks(chunk)})",
                                       chunk).rowcount
         return removed
 
+    def insert_missing(self, table: str, rows: Sequence[tuple]) -> int:
+        """Rows of ``table`` (all columns, as stored) that are not here yet: used to copy
+        back what a damaged or exported store still holds. Returns how many were new."""
+        if table not in ITEM_TABLES or not rows:
+            return 0
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({_marks(rows[0])})", rows)
+            return db.total_changes - before
+
     def counts(self) -> dict[str, int]:
         """Rows per kind of item: what `status`, export and the damage checks report."""
-        tables = ("folders", "excluded_folders", "forgotten_photos", "photo_marks", "albums",
-                  "album_items", "feedback")
-        return {t: self._rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+        return {t: self._rows(f"SELECT count(*) FROM {t}")[0][0] for t in ITEM_TABLES}
+
+
+def read_only_message(folder: Path, reason: str) -> str:
+    because = f" ({reason})" if reason else ""
+    return (f"the library in {folder} is read-only{because}: it can be browsed and "
+            "searched, but nothing was changed")
 
 
 def _album(row: tuple) -> Album:

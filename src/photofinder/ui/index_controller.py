@@ -38,6 +38,7 @@ class IndexState(Enum):
     RUNNING = "running"
     LISTING = "listing photos until the model is there"
     SWITCHING = "re-indexing for another model"
+    REPAIRING = "repairing the index"
     PAUSED = "paused"
 
 
@@ -50,6 +51,7 @@ class IndexController(QObject):
     finished = Signal(object)  # IndexChanges of the whole run
     switched = Signal(object)  # the ModelSpec the library now searches with
     switch_failed = Signal(str)  # why the model was not changed, in one line
+    repaired = Signal(object)  # the RepairReport of a finished repair
 
     def __init__(self, library, loader, messages, parent=None):
         super().__init__(parent)
@@ -64,6 +66,7 @@ class IndexController(QObject):
         self._current: list[str] | None = None  # folders of the run in progress
         self.switching_to: ModelSpec | None = None  # the model to switch to, next or now
         self._listed_without_model = False  # photos were stored without vectors
+        self._repair_wanted = False
         loader.ready.connect(self._on_model_ready)
         loader.failed.connect(self._on_model_failed)
         loader.download_started.connect(self._on_model_failed)  # a long wait: list meanwhile
@@ -71,7 +74,7 @@ class IndexController(QObject):
     @property
     def busy(self) -> bool:
         return self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.WAITING,
-                              IndexState.LISTING)
+                              IndexState.LISTING, IndexState.REPAIRING)
 
     def request(self, folders: list[str] | None = None) -> None:
         """Index these folders (None: every library folder) as soon as possible."""
@@ -91,6 +94,16 @@ class IndexController(QObject):
             self._set_state(IndexState.IDLE)
         if self._running:
             self._cancel.set()  # the switch starts when the run has stopped
+        else:
+            self._start_next()
+
+    def repair(self) -> None:
+        """Mend a damaged index (``photofinder.repair``) as the next run: the one writer."""
+        self._repair_wanted = True
+        if self.state == IndexState.PAUSED:
+            self._set_state(IndexState.IDLE)
+        if self._running:
+            self._cancel.set()
         else:
             self._start_next()
 
@@ -125,8 +138,14 @@ class IndexController(QObject):
     def _start_next(self) -> None:
         if self._stopped or self._running or self.state == IndexState.PAUSED:
             return
+        if self._library.read_only:  # nothing can be written: nothing is queued either
+            self._wanted, self._repair_wanted, self.switching_to = set(), False, None
+            return
         if self.switching_to is not None:
             self._start_switch(self.switching_to)
+            return
+        if self._repair_wanted:  # before the loader: it fails on a damaged index
+            self._start_repair()
             return
         if self._wanted == set():
             return
@@ -187,6 +206,31 @@ class IndexController(QObject):
             self.switch_failed.emit("An unexpected error stopped it (see its details).")
         self._after_run()
 
+    def _start_repair(self) -> None:
+        self._repair_wanted = False
+        self._cancel = threading.Event()
+        self._running = True
+        self._current = None
+        worker = Worker(self._repair, self._cancel)
+        worker.returned.connect(self._on_repaired)
+        worker.errored.connect(self._on_error)
+        worker.start(background=True)
+        self._set_state(IndexState.REPAIRING)
+
+    def _repair(self, cancel: threading.Event):
+        """The repairing thread: the model is loaded here (the loader also reads the
+        vectors, which a damaged index cannot give)."""
+        from photofinder.repair import repair_index
+
+        self._library.load_model()
+        return repair_index(self._library, progress=self.progress.emit, cancel=cancel,
+                            on_commit=self._on_commit)
+
+    def _on_repaired(self, report) -> None:
+        self._running = False
+        self.repaired.emit(report)
+        self._after_run()
+
     def _run(self, roots: list[str] | None, cancel: threading.Event, embed: bool) -> IndexChanges:
         """The indexing thread: callbacks become signals. A big library is compared with
         the disk in a child process, so the window's thread keeps the GIL."""
@@ -212,7 +256,8 @@ class IndexController(QObject):
         self._after_run()
 
     def _after_run(self) -> None:
-        if self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.LISTING):
+        if self.state in (IndexState.RUNNING, IndexState.SWITCHING, IndexState.LISTING,
+                          IndexState.REPAIRING):
             self._set_state(IndexState.IDLE)
         if self.state == IndexState.IDLE:
             self._start_next()

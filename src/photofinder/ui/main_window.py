@@ -29,6 +29,7 @@ from photofinder.ui.folders_panel import FolderPanel
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 from photofinder.ui.index_controller import IndexController, IndexState
 from photofinder.ui.gui_thread_tuning import freeze_long_lived, unfreeze_for_exit
+from photofinder.ui.index_repair import IndexRepairUi
 from photofinder.ui.issues import IssuesDock
 from photofinder.ui.library_controller import LibraryController
 from photofinder.ui.model_dialog import ModelDownloadUi, model_title
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         self.presence = FolderPresence(library, messages, self)
         self.model_switch = ModelSwitchUi(library, self.indexer, self.presence, self.search,
                                           messages, self)
+        self.repair_ui = IndexRepairUi(self.indexer, self.loader, self.library_ctl, messages,
+                                       self.open_log_folder, self)
         self._error_dialog: ErrorDialog | None = None
         self._build(tile)
         self.marks = MarkCache(library, messages, self)
@@ -239,7 +242,10 @@ class MainWindow(QMainWindow):
         self.marks.load()
         self.organize.refresh_albums()
         self.search_box.setFocus()
-        self.notices_box = show_notices(self, self.library.notices)
+        read_only = [self.library.read_only_notice()] if self.library.read_only else []
+        self.notices_box = show_notices(self, self.library.notices + read_only)
+        if read_only:
+            self.setWindowTitle("photofinder (read-only)")
 
     def _read_listing(self) -> None:
         """Once, whichever comes first."""

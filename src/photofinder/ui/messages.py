@@ -12,7 +12,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal
 
-from photofinder.errors import PhotofinderError
+from photofinder.errors import IndexDamaged, PhotofinderError
 from photofinder.records import FileProblem
 
 log = logging.getLogger("photofinder.ui")
@@ -24,6 +24,7 @@ class Messages(QObject):
     shown = Signal(str)  # a short status-bar line
     file_problem = Signal(object)  # FileProblem, listed in the Issues panel
     bug = Signal(str, str)  # summary, details (a traceback)
+    damaged = Signal(str)  # the index is damaged: what, in one line (the window offers repair)
 
     def info(self, text: str) -> None:
         log.info("%s", text)
@@ -39,6 +40,8 @@ class Messages(QObject):
     def error(self, exc: BaseException, doing: str = "") -> None:
         """Report an exception: routine ones briefly, bugs with their traceback."""
         prefix = f"{doing}: " if doing else ""
+        if isinstance(exc, IndexDamaged):
+            self.damaged.emit(str(exc))
         if isinstance(exc, PhotofinderError):
             self.warning(f"{prefix}{exc}")
             return

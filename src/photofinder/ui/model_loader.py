@@ -18,7 +18,7 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from photofinder.errors import OFFLINE_HINT, DownloadCancelled, PhotofinderError
+from photofinder.errors import OFFLINE_HINT, DownloadCancelled, IndexDamaged, PhotofinderError
 from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui")
@@ -146,6 +146,9 @@ class ModelLoader(QObject):
         if isinstance(exc, DownloadCancelled):
             self.error = ("The model download is paused." if self.paused else
                           "The model download was cancelled; search and indexing need it.")
+        elif isinstance(exc, IndexDamaged):  # the model is fine: the window offers repair
+            self._messages.error(exc)
+            self.error = str(exc)
         elif isinstance(exc, PhotofinderError):  # the window offers a file chooser instead
             self.error = str(exc).replace(OFFLINE_HINT, "").strip()
         else:

@@ -78,11 +78,14 @@ class IndexStatus(QWidget):
         elif state == IndexState.SWITCHING:
             self.label.setText("Loading the new model…")
             self.bar.setRange(0, 0)
+        elif state == IndexState.REPAIRING:
+            self.label.setText("Repairing the index…")
+            self.bar.setRange(0, 0)
 
     def show_progress(self, progress: IndexProgress) -> None:
         if self._state == IndexState.SWITCHING:
             self.label.setText(progress_text(progress, SWITCH_DOING))
-        elif self._state == IndexState.RUNNING:
+        elif self._state in (IndexState.RUNNING, IndexState.REPAIRING):
             self.label.setText(progress_text(progress))
         elif self._state == IndexState.LISTING:
             self.label.setText(progress_text(progress, "Listing (search waits for the model)"))

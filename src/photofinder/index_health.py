@@ -1,0 +1,169 @@
+"""Damage to the index, found and named before it gives wrong results or a traceback.
+
+LanceDB never rewrites a file once written: a data file, a deletion file and a
+version manifest stay as they were until an optimisation deletes them. So the size
+and CRC-32 of each are recorded once, when photofinder first sees them (beside the
+table, in ``<table>.lance.checksums.json``), and checked again: sizes on every open
+(a few stats), contents when the vectors are read into memory and by ``repair``.
+A file that is missing, shorter or changed, version manifests that are gone or
+unreadable, vectors that are not unit length: each is an ``IndexDamaged`` with one
+line saying what, and ``photofinder repair`` as the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from photofinder.errors import IndexDamaged
+
+log = logging.getLogger("photofinder.store")
+
+CHECKED_FOLDERS = ("data", "_deletions")  # immutable files the rows live in
+MAX_VERSION = 2**64 - 1  # LanceDB's v2 manifest names count down from here
+UNIT_TOLERANCE = 0.05  # stored vectors are normalised: a norm off by more is damage
+READ_CHUNK = 1 << 20
+
+
+def table_folder(index_dir: Path, table_name: str) -> Path:
+    return index_dir / f"{table_name}.lance"
+
+
+def damaged(detail: str, can_roll_back: bool = True) -> IndexDamaged:
+    return IndexDamaged(f"the photo index is damaged ({detail}); run `photofinder repair`",
+                        can_roll_back)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: int
+    file: Path
+
+
+def manifests(table_dir: Path) -> list[Manifest]:
+    """The table's version manifests, newest first."""
+    found = []
+    for file in (table_dir / "_versions").glob("*.manifest"):
+        try:
+            number = int(file.stem)
+        except ValueError:
+            continue
+        found.append(Manifest(MAX_VERSION - number if number > 2**63 else number, file))
+    return sorted(found, key=lambda m: m.version, reverse=True)
+
+
+def crc32(path: Path) -> int:
+    value = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(READ_CHUNK):
+            value = zlib.crc32(chunk, value)
+    return value
+
+
+class FileChecksums:
+    """Size and CRC-32 of each immutable file of one table, recorded when first seen."""
+
+    def __init__(self, table_dir: Path):
+        self.table_dir = table_dir
+        self.file = table_dir.with_name(table_dir.name + ".checksums.json")
+        try:
+            self.entries: dict[str, list[int]] = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            self.entries = {}  # none yet, or unreadable: files are trusted as they are now
+
+    def _files(self) -> dict[str, Path]:
+        return {f"{folder}/{f.name}": f for folder in CHECKED_FOLDERS
+                for f in (self.table_dir / folder).glob("*") if f.is_file()}
+
+    def record_new(self, forget_missing: bool = False) -> None:
+        """Record files written since the last call; ``forget_missing`` after an
+        optimisation, which deletes the files of older versions."""
+        on_disk = self._files()
+        changed = False
+        if forget_missing:
+            gone = set(self.entries) - set(on_disk)
+            for name in gone:
+                del self.entries[name]
+            changed = bool(gone)
+        for name, path in on_disk.items():
+            if name not in self.entries:
+                try:
+                    self.entries[name] = [path.stat().st_size, crc32(path)]
+                except OSError:
+                    continue
+                changed = True
+        if changed:
+            self._save()
+
+    def _save(self) -> None:
+        tmp = self.file.with_name(self.file.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.entries))
+            os.replace(tmp, self.file)
+        except OSError as exc:  # a read-only or full disk: checked against what is there
+            log.info("checksums of %s not saved: %s", self.table_dir.name, exc)
+
+    def check(self, contents: bool, only: set[str] | None = None) -> None:
+        """Raise IndexDamaged for the first recorded file that is missing, shorter or
+        (``contents``) changed; ``only`` limits it to these names."""
+        for name, (size, crc) in sorted(self.entries.items()):
+            if only is not None and name not in only:
+                continue
+            path = self.table_dir / name
+            try:
+                actual = path.stat().st_size
+            except FileNotFoundError:
+                raise damaged(f"its file {path} is missing") from None
+            if actual != size:
+                raise damaged(f"its file {path} is {actual} bytes, it was written with {size}")
+            if contents and crc32(path) != crc:
+                raise damaged(f"the contents of {path} changed since it was written")
+
+
+def check_table_files(table_dir: Path, contents: bool = False) -> None:
+    """What can be checked without LanceDB: the version manifests and recorded files."""
+    if not table_dir.exists():
+        return
+    versions = manifests(table_dir)
+    if not versions:
+        raise damaged(f"its version files in {table_dir / '_versions'} are missing")
+    newest = versions[0].file
+    if not newest.stat().st_size or not newest.read_bytes().strip(b"\0"):
+        raise damaged(f"its newest version file {newest} is empty")
+    FileChecksums(table_dir).check(contents, only=data_files_of(versions[0]) | _deletion_files(table_dir))
+
+
+def data_files_of(manifest: Manifest) -> set[str]:
+    """The data files a version reads: their names are written in its manifest."""
+    try:
+        text = manifest.file.read_bytes()
+    except OSError:
+        return set()
+    folder = manifest.file.parent.parent / "data"
+    names = {f.name for f in folder.glob("*.lance")}
+    names |= {n for n in _recorded_names(manifest.file.parent.parent) if n.endswith(".lance")}
+    return {f"data/{n}" for n in names if n.encode() in text}
+
+
+def _recorded_names(table_dir: Path) -> set[str]:
+    return {name.split("/", 1)[1] for name in FileChecksums(table_dir).entries if name.startswith("data/")}
+
+
+def _deletion_files(table_dir: Path) -> set[str]:
+    return {name for name in FileChecksums(table_dir).entries if name.startswith("_deletions/")}
+
+
+def check_vectors(vectors: np.ndarray, where: str) -> None:
+    """Stored vectors are unit length: zeros or garbage read from a damaged file are not."""
+    if not len(vectors):
+        return
+    norms = np.linalg.norm(vectors, axis=1)
+    bad = ~np.isfinite(norms) | (np.abs(norms - 1.0) > UNIT_TOLERANCE)
+    if bad.any():
+        raise damaged(f"{int(bad.sum())} photo vectors in {where} are unreadable")
