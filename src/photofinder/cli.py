@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="add folders and index their photos")
     index.add_argument("paths", nargs="+", metavar="PATH")
+    index.add_argument("--poll", action="store_true",
+                       help="watch these folders by polling (network shares without file events)")
     for name, helptext, meta in (("search", "find photos matching a description "
                                             "(grammar: circle -red +large 2:sunset in:FOLDER "
                                             "after:2023-06 before:2024 type:png)", "TEXT"),
@@ -199,7 +201,7 @@ def load_model_with_progress(library) -> None:
 def cmd_index(library, args) -> int:
     from tqdm import tqdm
 
-    folders = [library.add_folder(p) for p in args.paths]
+    folders = [library.add_folder(p, poll=args.poll) for p in args.paths]
     load_model_with_progress(library)
     bar = tqdm(total=0, unit="photo", desc="indexing", file=sys.stderr, disable=None)
     problems = []

@@ -92,6 +92,8 @@ class Settings:
     thumbnail_size: int = 160
     # how closely a photo must match a query to be shown: 1 (loose) to 5 (strict)
     search_strictness: int = 3
+    # also write star ratings to XMP sidecars (IMG.jpg.xmp) for digiKam, darktable, Lightroom
+    xmp_sidecars: bool = False
     # keys this version does not know (a newer photofinder's, or the library folders an
     # older one kept here until user_data adopts them): written back as they were
     extra: dict = field(default_factory=dict, repr=False)

@@ -43,7 +43,7 @@ class IndexDamaged(StoreError):
     """The index on disk is damaged (a file missing, cut short or changed, versions gone):
     ``photofinder repair`` rolls it back or rebuilds it; user data is not in it."""
 
-    exit_code = 3
+    exit_code = 4
 
     def __init__(self, message: str, can_roll_back: bool = True):
         super().__init__(message)

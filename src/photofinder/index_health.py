@@ -72,10 +72,7 @@ class FileChecksums:
     def __init__(self, table_dir: Path):
         self.table_dir = table_dir
         self.file = table_dir.with_name(table_dir.name + ".checksums.json")
-        try:
-            self.entries: dict[str, list[int]] = json.loads(self.file.read_text())
-        except (OSError, ValueError):
-            self.entries = {}  # none yet, or unreadable: files are trusted as they are now
+        self.entries = self._load()
 
     def _files(self) -> dict[str, Path]:
         return {f"{folder}/{f.name}": f for folder in CHECKED_FOLDERS
@@ -83,43 +80,47 @@ class FileChecksums:
 
     def record_new(self, forget_missing: bool = False) -> None:
         """Record files written since the last call; ``forget_missing`` after an
-        optimisation, which deletes the files of older versions."""
+        optimisation, which deletes the files of older versions. Read afresh first: another
+        process may have recorded files meanwhile."""
+        self.entries = self._load()
         on_disk = self._files()
-        changed = False
-        if forget_missing:
-            gone = set(self.entries) - set(on_disk)
-            for name in gone:
-                del self.entries[name]
-            changed = bool(gone)
-        for name, path in on_disk.items():
-            if name not in self.entries:
-                try:
-                    self.entries[name] = [path.stat().st_size, crc32(path)]
-                except OSError:
-                    continue
-                changed = True
-        if changed:
+        gone = set(self.entries) - set(on_disk) if forget_missing else set()
+        for name in gone:
+            del self.entries[name]
+        new = {name: path for name, path in on_disk.items() if name not in self.entries}
+        for name, path in new.items():
+            try:
+                self.entries[name] = [path.stat().st_size, crc32(path)]
+            except OSError:
+                continue
+        if gone or new:
             self._save()
 
+    def _load(self) -> dict[str, list[int]]:
+        try:
+            return json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return {}  # none yet, or unreadable: files are trusted as they are now
+
     def _save(self) -> None:
-        tmp = self.file.with_name(self.file.name + ".tmp")
+        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
         try:
             tmp.write_text(json.dumps(self.entries))
             os.replace(tmp, self.file)
         except OSError as exc:  # a read-only or full disk: checked against what is there
             log.info("checksums of %s not saved: %s", self.table_dir.name, exc)
 
-    def check(self, contents: bool, only: set[str] | None = None) -> None:
-        """Raise IndexDamaged for the first recorded file that is missing, shorter or
-        (``contents``) changed; ``only`` limits it to these names."""
+    def check(self, contents: bool, needed: set[str]) -> None:
+        """Raise IndexDamaged for the first recorded file that is shorter or (``contents``)
+        changed, or missing though ``needed`` (a file an older version alone read may go)."""
         for name, (size, crc) in sorted(self.entries.items()):
-            if only is not None and name not in only:
-                continue
             path = self.table_dir / name
             try:
                 actual = path.stat().st_size
             except FileNotFoundError:
-                raise damaged(f"its file {path} is missing") from None
+                if name in needed:
+                    raise damaged(f"its file {path} is missing") from None
+                continue
             if actual != size:
                 raise damaged(f"its file {path} is {actual} bytes, it was written with {size}")
             if contents and crc32(path) != crc:
@@ -134,29 +135,21 @@ def check_table_files(table_dir: Path, contents: bool = False) -> None:
     if not versions:
         raise damaged(f"its version files in {table_dir / '_versions'} are missing")
     newest = versions[0].file
-    if not newest.stat().st_size or not newest.read_bytes().strip(b"\0"):
+    if not newest.read_bytes().strip(b"\0"):
         raise damaged(f"its newest version file {newest} is empty")
-    FileChecksums(table_dir).check(contents, only=data_files_of(versions[0]) | _deletion_files(table_dir))
+    checksums = FileChecksums(table_dir)
+    checksums.check(contents, needed=data_files_of(versions[0], checksums))
 
 
-def data_files_of(manifest: Manifest) -> set[str]:
+def data_files_of(manifest: Manifest, checksums: FileChecksums) -> set[str]:
     """The data files a version reads: their names are written in its manifest."""
     try:
         text = manifest.file.read_bytes()
     except OSError:
         return set()
-    folder = manifest.file.parent.parent / "data"
-    names = {f.name for f in folder.glob("*.lance")}
-    names |= {n for n in _recorded_names(manifest.file.parent.parent) if n.endswith(".lance")}
+    names = {f.name for f in (checksums.table_dir / "data").glob("*.lance")}
+    names |= {n.split("/", 1)[1] for n in checksums.entries if n.startswith("data/")}
     return {f"data/{n}" for n in names if n.encode() in text}
-
-
-def _recorded_names(table_dir: Path) -> set[str]:
-    return {name.split("/", 1)[1] for name in FileChecksums(table_dir).entries if name.startswith("data/")}
-
-
-def _deletion_files(table_dir: Path) -> set[str]:
-    return {name for name in FileChecksums(table_dir).entries if name.startswith("_deletions/")}
 
 
 def check_vectors(vectors: np.ndarray, where: str) -> None:

@@ -34,7 +34,9 @@ from photofinder.relevance import MIN_PHOTOS, SAMPLE_PHOTOS, Calibration, Calibr
 from photofinder.store import (
     METADATA_COLUMNS, PhotoStore, index_schema_version, photos_from_arrow, table_name_for,
 )
-from photofinder.user_data import Feedback, LibraryFolder, read_only_message
+from photofinder.user_data import (
+    Feedback, KeyedPhoto, LibraryFolder, PhotoMark, read_only_message,
+)
 from photofinder.user_data_backup import back_up_daily, open_or_restore
 from photofinder.vector_snapshot import (
     SnapshotSearch, open_snapshot, snapshot_folder, table_version,
@@ -210,8 +212,22 @@ class Library:
             raise NotFoundError(f"not a folder: {folder} does not exist")
         if not os.path.isdir(folder):
             raise QueryError(f"not a folder: {folder}")
-        self.user_data.add_folder(folder, poll)
+        if not self.user_data.add_folder(folder, poll) and poll:
+            self.user_data.set_folder_poll(folder, True)
         return folder
+
+    def set_rating(self, photo: KeyedPhoto, rating: int) -> PhotoMark | None:
+        """Rate a photo 0-5 stars in the user store, and in its XMP sidecar when the
+        settings ask for it (a sidecar that cannot be written is logged, not fatal)."""
+        mark = self.user_data.set_rating(photo, rating)
+        if self.settings.xmp_sidecars:
+            from photofinder.xmp_sidecar import write_rating
+
+            try:
+                write_rating(photo.path, int(rating))
+            except OSError as exc:
+                log.warning("rating of %s not written to its sidecar: %s", photo.path, exc)
+        return mark
 
     def remove_folder(self, path: str | Path) -> int:
         """Stop watching a folder and drop its photos from the index."""

@@ -96,7 +96,7 @@ def _roll_back(library, aside_dir: Path) -> int | None:
         return None
     hint = table_dir / "_versions" / "latest_version_hint.json"
     for manifest in manifests(table_dir):
-        if _files_intact(table_dir, data_files_of(manifest)):
+        if _files_intact(table_dir, data_files_of(manifest, FileChecksums(table_dir))):
             library.close_store()
             try:
                 library.store.verify()

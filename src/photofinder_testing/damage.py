@@ -21,7 +21,7 @@ from photofinder.index_health import manifests
 from photofinder.user_data import UserData
 from photofinder.user_data_export import export_user_data
 
-DAMAGED_EXIT = 3
+DAMAGED_EXIT = 4
 
 
 @dataclass(frozen=True)
