@@ -94,4 +94,4 @@ def test_cli_export_and_import(tmp_path):
     assert len(Library().user_data.marks()) == 30
     out.write_text("{broken")
     result = run("import", str(out))
-    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.returncode == 2 and result.stderr.count("\n") == 1  # bad input
