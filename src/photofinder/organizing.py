@@ -37,7 +37,7 @@ def rate(library, paths: Sequence[str], stars: int) -> int:
         raise QueryError(f"a rating is 0 to 5 stars, not {stars}")
     photos = indexed_photos(library, paths)
     for photo in photos:
-        library.user_data.set_rating(photo, stars)
+        library.set_rating(photo, stars)  # also to its XMP sidecar, if the settings say so
     return len(photos)
 
 
