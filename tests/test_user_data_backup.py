@@ -86,12 +86,12 @@ def test_cli_export_and_import(tmp_path):
     out = tmp_path / "mine.json"
     run = lambda *args: subprocess.run([sys.executable, "-m", "photofinder", *args],  # noqa: E731
                                        capture_output=True, text=True, timeout=120)
-    result = run("export", str(out))
+    result = run("export-user-data", str(out))
     assert result.returncode == 0 and "30 rated photos, 2 albums" in result.stdout
     Paths.from_environment().user_data_file.unlink()
-    result = run("import", str(out))
+    result = run("import-user-data", str(out))
     assert result.returncode == 0, result.stderr
     assert len(Library().user_data.marks()) == 30
     out.write_text("{broken")
-    result = run("import", str(out))
+    result = run("import-user-data", str(out))
     assert result.returncode == 2 and result.stderr.count("\n") == 1  # bad input

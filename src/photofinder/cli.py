@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="mend a damaged index: roll back to its newest intact "
                                       "version, else rebuild it from the photos (user data kept)")
     repair.add_argument("--check", action="store_true", help="only say whether it is damaged")
-    for name, helptext in (("export", "write ratings, albums, feedback and folders to a JSON file"),
-                           ("import", "merge an exported JSON file into this library")):
+    for name, helptext in (("export-user-data",
+                            "write ratings, albums, feedback and folders to a JSON file"),
+                           ("import-user-data", "merge such a JSON file into this library")):
         sub = commands.add_parser(name, parents=[common], help=helptext)
         sub.add_argument("file", metavar="FILE")
     return parser
@@ -381,9 +382,9 @@ def cmd_safety(library, args) -> int:
     return SAFETY_COMMANDS[args.command](library, args)
 
 
-WRITING = {"index", "watch", "forget", "repair", "import"}  # a read-only library refuses these
+WRITING = {"index", "watch", "forget", "repair", "import-user-data"}  # a read-only library refuses these
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
             "feedback": cmd_feedback,
             "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
             "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS,
-            "repair": cmd_safety, "export": cmd_safety, "import": cmd_safety}
+            "repair": cmd_safety, "export-user-data": cmd_safety, "import-user-data": cmd_safety}

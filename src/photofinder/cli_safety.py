@@ -1,4 +1,4 @@
-"""The commands that keep a library safe: `repair`, `export` and `import`."""
+"""The commands that keep a library safe: `repair`, `export-user-data`, `import-user-data`."""
 
 from __future__ import annotations
 
@@ -60,4 +60,5 @@ def cmd_import(library, args) -> int:
     return 0
 
 
-SAFETY_COMMANDS = {"repair": cmd_repair, "export": cmd_export, "import": cmd_import}
+SAFETY_COMMANDS = {"repair": cmd_repair, "export-user-data": cmd_export,
+                   "import-user-data": cmd_import}

@@ -1,4 +1,4 @@
-"""`photofinder export` / `import`: the user store as one JSON file, to keep elsewhere or
+"""`photofinder export-user-data` / `import-user-data`: the user store as one JSON file, to keep elsewhere or
 to carry to another computer. Importing merges: nothing already here is changed or lost,
 and importing the same file twice adds nothing the second time."""
 
