@@ -92,3 +92,28 @@ def test_the_rating_filter_narrows_the_library_and_searches(qtbot, indexed_windo
     qtbot.waitUntil(lambda: window.content.heading.text().startswith("Best matches"), timeout=30_000)
     shown = {window.results_model.photo_at(r).path for r in range(window.results_model.rowCount())}
     assert shown <= {p.path for p in rated} and shown
+
+
+def test_the_library_marks_each_month_and_the_heading_follows_the_scroll(qtbot, make_window, tmp_path,
+                                                                         wait_until_indexed, tiny_model):
+    from datetime import datetime
+
+    from photofinder.ui.photo_model import MonthRole
+    from photofinder_testing.tinymodel.shapes import write_photos
+
+    photos = [p for p, _ in write_photos(tmp_path / "lib", 30, seed=9)]
+    for number, path in enumerate(photos):  # 10 photos in each of three months
+        moment = datetime(2024, 3 - number // 10, 20 - number % 10).timestamp()
+        os.utime(path, (moment, moment))
+    window = make_window()
+    window.add_folder(str(tmp_path / "lib"))
+    wait_until_indexed(window, 30)
+    model = window.library_ctl.model
+    months = [model.index(r).data(MonthRole) for r in range(30)]
+    assert [m for m in months if m] == ["March 2024", "February 2024", "January 2024"]
+    assert months[0] == "March 2024" and months[10] == "February 2024" and months[20] == "January 2024"
+    assert window.content.heading.text() == "All photos · 30, newest first · March 2024"
+    assert window.results_model.month_starting_at(0) is None  # results are by relevance
+    window.content.library_grid.scrollToBottom()
+    qtbot.waitUntil(lambda: window.content.heading.text().endswith("January 2024")
+                    or window.content.heading.text().endswith("February 2024"))

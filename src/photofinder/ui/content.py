@@ -7,12 +7,12 @@ going back to the library (Esc) returns to where the user was.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from photofinder.ui.empty_state import EmptyLibrary, Notice
 from photofinder.ui.grid import PhotoGrid
-from photofinder.ui.photo_model import LibraryModel, PhotoListModel
+from photofinder.ui.photo_model import LibraryModel, PhotoListModel, PhotoRole
 from photofinder.ui.search import SearchResult
 from photofinder.ui.search_bar import QueryChips
 
@@ -52,6 +52,8 @@ class ContentArea(QWidget):
             self.pages.addWidget(page)
         layout.addWidget(self.pages, 1)
         self._results_model = results_model
+        self._library_count = 0
+        self.library_grid.verticalScrollBar().valueChanged.connect(self._on_library_scrolled)
 
     @property
     def grids(self) -> tuple[PhotoGrid, PhotoGrid]:
@@ -66,8 +68,20 @@ class ContentArea(QWidget):
         self.pages.setCurrentWidget(self.empty)
 
     def show_library(self, count: int) -> None:
-        self._set_heading(f"All photos · {count:,}, newest first", back=False)
+        self._library_count = count
         self.pages.setCurrentWidget(self.library_grid)
+        self._set_heading(self._library_heading(), back=False)
+
+    def _library_heading(self) -> str:
+        """The count, and the month at the top of the view as it scrolls."""
+        top = self.library_grid.indexAt(QPoint(8, 8))
+        photo = top.data(PhotoRole) if top.isValid() else None
+        month = f"{photo.taken_at:%B %Y}" if photo is not None else ""
+        return f"All photos · {self._library_count:,}, newest first" + (f" · {month}" if month else "")
+
+    def _on_library_scrolled(self, _value: int) -> None:
+        if self.pages.currentWidget() is self.library_grid:
+            self.heading.setText(self._library_heading())
 
     def show_results(self, result: SearchResult) -> None:
         self._results_model.set_photos([h.photo for h in result.hits], [h.score for h in result.hits])

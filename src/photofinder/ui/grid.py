@@ -22,8 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photofinder.records import Photo
-from photofinder.ui.marks import paint_mark
-from photofinder.ui.photo_model import MarkRole, OfflineRole, PhotoRole
+from photofinder.ui.marks import paint_mark, paint_month
+from photofinder.ui.photo_model import MarkRole, MonthRole, OfflineRole, PhotoRole
 
 MIN_TILE = 96
 MAX_TILE = 320
@@ -74,6 +74,7 @@ class TileDelegate(QStyledItemDelegate):
         else:
             picture = self._paint_pixmap(painter, frame, pixmap)
         paint_mark(painter, picture, index.data(MarkRole))
+        paint_month(painter, picture, index.data(MonthRole))
         if offline:
             painter.setOpacity(1.0)
             self._paint_offline_badge(painter, frame)

@@ -1,4 +1,5 @@
-"""Stars and favourites in the grid: what each tile shows, and the keys that change them.
+"""Stars and favourites in the grid: what each tile shows, and the keys that change them;
+and the month markers of the library grid.
 
 The marks (a few thousand at most) are read from the user store once, in a worker,
 and kept here by path; the grids' models ask for a tile's mark (``MarkRole``) and
@@ -16,6 +17,8 @@ from photofinder.ui.workers import Worker
 STAR_COLOUR = QColor(255, 200, 40)
 HEART_COLOUR = QColor(235, 64, 90)
 SHADOW = QColor(0, 0, 0, 150)
+MONTH_BACK = QColor(40, 90, 170, 225)
+MONTH_TEXT = QColor(255, 255, 255)
 
 
 class MarkCache(QObject):
@@ -105,9 +108,23 @@ def paint_mark(painter: QPainter, frame: QRect, mark: tuple[int, bool] | None) -
         _badge(painter, box, "♥", HEART_COLOUR)
 
 
-def _badge(painter: QPainter, box: QRect, text: str, colour: QColor) -> None:
+def paint_month(painter: QPainter, cell: QRect, month: str | None) -> None:
+    """A month's name over the top left of its first tile: the library's month markers."""
+    if not month:
+        return
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    box = QRect(0, 0, metrics.horizontalAdvance(month) + 12, metrics.height() + 4)
+    box.moveTopLeft(cell.topLeft() + QPoint(2, 2))
+    _badge(painter, box, month, MONTH_TEXT, MONTH_BACK)
+
+
+def _badge(painter: QPainter, box: QRect, text: str, colour: QColor,
+           back: QColor = SHADOW) -> None:
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(SHADOW)
+    painter.setBrush(back)
     painter.drawRoundedRect(box, 4, 4)
     painter.setPen(colour)
     painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

@@ -39,6 +39,7 @@ class OrganizeController(QObject):
         self.panel = albums_panel
         self.marks = marks
         self._window = parent
+        self._albums_read = 0
         albums_panel.chosen.connect(self.show_entry)
         albums_panel.new_requested.connect(self.new_album)
         albums_panel.smart_requested.connect(self.new_smart_album)
@@ -55,7 +56,15 @@ class OrganizeController(QObject):
     # --- albums ---------------------------------------------------------------------
 
     def refresh_albums(self) -> None:
-        self._run("reading albums", _album_entries, self.library, then=self.panel.set_entries)
+        """Re-read the panel's entries; only the latest read is shown (latest request wins)."""
+        self._albums_read += 1
+        read = self._albums_read
+
+        def show(entries) -> None:
+            if read == self._albums_read:
+                self.panel.set_entries(entries)
+
+        self._run("reading albums", _album_entries, self.library, then=show)
 
     def show_entry(self, key) -> None:
         self._run("showing the album", _entry_photos, self.library, key,

@@ -25,6 +25,7 @@ PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
 OfflineRole = Qt.ItemDataRole.UserRole + 4  # the offline library folder holding the photo, or None
 MarkRole = Qt.ItemDataRole.UserRole + 5  # (stars, favourite), from ui.marks.MarkCache
+MonthRole = Qt.ItemDataRole.UserRole + 6  # "December 2026" on a month's first tile (library only)
 
 URI_LIST = "text/uri-list"
 
@@ -89,6 +90,12 @@ class PhotoListModel(QAbstractListModel):
             return self._offline_folder(photo)
         if role == MarkRole:
             return self._marks.get(photo.path) if self._marks is not None else None
+        if role == MonthRole:
+            return self.month_starting_at(index.row())
+        return None
+
+    def month_starting_at(self, row: int) -> str | None:
+        """Only the library, newest first, is grouped by month; search results are not."""
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -180,6 +187,15 @@ class LibraryModel(PhotoListModel):
 
     def set_photos(self, photos: Sequence[Photo], scores: Sequence[float] | None = None) -> None:
         self.set_library(LibraryListing.of(photos))
+
+    def month_starting_at(self, row: int) -> str | None:
+        """The month's name on the first photo of each month (newest first)."""
+        taken = self._photos[row].taken_at
+        if row > 0:
+            before = self._photos[row - 1].taken_at
+            if (before.year, before.month) == (taken.year, taken.month):
+                return None
+        return f"{taken:%B %Y}"
 
     def set_library(self, listing: "LibraryListing") -> None:
         """Show a listing prepared off the GUI thread (sorting 100,000 photos takes ~0.1 s)."""
