@@ -183,3 +183,20 @@ def test_without_pyside6_the_window_says_so_in_one_line():
                             timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
     assert window.returncode == 1 and window.stderr.count("\n") == 1, window.stderr
     assert "the window needs PySide6" in window.stderr
+
+
+def test_offline_index_lists_the_photos_without_the_model(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", f"http://127.0.0.1:{port}")  # nobody there
+    monkeypatch.setenv("no_proxy", "*")
+    write_photos(tmp_path / "photos", 6, seed=8)
+    index = photofinder("index", str(tmp_path / "photos"), "--json", check=False)
+    assert index.returncode == 1
+    assert "no internet connection" in index.stderr and "listing the photos" in index.stderr
+    summary = json.loads(index.stdout)
+    assert summary["added"] == 6 and summary["without_vectors"] == 6
+    assert "(6 waiting for the model)" in photofinder("status").stdout

@@ -16,7 +16,9 @@ import time
 from typing import Sequence
 
 from photofinder import organize_cli
-from photofinder.errors import IndexDamaged, NotFoundError, PhotofinderError, QueryError
+from photofinder.errors import (
+    IndexDamaged, ModelError, NotFoundError, PhotofinderError, QueryError,
+)
 from photofinder.records import IndexProgress, SearchHit
 from photofinder.units import human_size
 
@@ -203,7 +205,14 @@ def cmd_index(library, args) -> int:
     from tqdm import tqdm
 
     folders = [library.add_folder(p, poll=args.poll) for p in args.paths]
-    load_model_with_progress(library)
+    try:
+        load_model_with_progress(library)
+        embed = True
+    except ModelError as exc:  # offline first run: the photos are listed all the same
+        print(f"photofinder: {exc}", file=sys.stderr)
+        print("photofinder: listing the photos without the model; run `photofinder index` "
+              "again once it can be had", file=sys.stderr)
+        embed = False
     bar = tqdm(total=0, unit="photo", desc="indexing", file=sys.stderr, disable=None)
     problems = []
 
@@ -219,7 +228,8 @@ def cmd_index(library, args) -> int:
 
     cancel = threading.Event()
     try:
-        changes = library.index(folders, progress=progress, cancel=cancel, on_problem=problem)
+        changes = library.index(folders, progress=progress, cancel=cancel, on_problem=problem,
+                                embed=embed)
     except KeyboardInterrupt:
         cancel.set()
         raise
@@ -227,14 +237,17 @@ def cmd_index(library, args) -> int:
         bar.close()
     summary = {"added": len(changes.added), "updated": len(changes.updated),
                "removed": len(changes.removed), "problems": len(changes.problems),
-               "photos": library.store.count()}
+               "photos": library.store.count(),
+               "without_vectors": library.store.count_without_vectors()}
     if args.json:
         summary["problem_files"] = [{"path": p.path, "reason": p.reason} for p in changes.problems]
         print(json.dumps(summary, indent=2))
     else:
         print("indexed: {added} added, {updated} updated, {removed} removed, "
-              "{problems} skipped; {photos} photos in the library".format(**summary))
-    return 0
+              "{problems} skipped; {photos} photos in the library".format(**summary)
+              + (", {without_vectors} waiting for the model".format(**summary)
+                 if summary["without_vectors"] else ""))
+    return 0 if embed else 1
 
 
 def cmd_search(library, args) -> int:
@@ -358,7 +371,8 @@ def cmd_status(library, args) -> int:
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
-    print(f"photos:     {status['photos']}")
+    waiting = status["photos_without_vectors"]
+    print(f"photos:     {status['photos']}" + (f" ({waiting} waiting for the model)" if waiting else ""))
     print(f"folders:    {', '.join(status['folders']) or '(none yet: photofinder index FOLDER)'}")
     print(f"model:      {status['model']}")
     print(f"runs on:    {status['runs_on']}")
