@@ -197,6 +197,7 @@ def test_offline_index_lists_the_photos_without_the_model(tmp_path, monkeypatch)
     index = photofinder("index", str(tmp_path / "photos"), "--json", check=False)
     assert index.returncode == 1
     assert "no internet connection" in index.stderr and "listing the photos" in index.stderr
+    assert index.stderr.count("\n") == 1, index.stderr
     summary = json.loads(index.stdout)
     assert summary["added"] == 6 and summary["without_vectors"] == 6
     assert "(6 waiting for the model)" in photofinder("status").stdout

@@ -209,9 +209,8 @@ def cmd_index(library, args) -> int:
         load_model_with_progress(library)
         embed = True
     except ModelError as exc:  # offline first run: the photos are listed all the same
-        print(f"photofinder: {exc}", file=sys.stderr)
-        print("photofinder: listing the photos without the model; run `photofinder index` "
-              "again once it can be had", file=sys.stderr)
+        print(f"photofinder: {exc} (listing the photos without the model: run "
+              "`photofinder index` again once it can be had)", file=sys.stderr)
         embed = False
     bar = tqdm(total=0, unit="photo", desc="indexing", file=sys.stderr, disable=None)
     problems = []
@@ -247,7 +246,7 @@ def cmd_index(library, args) -> int:
               "{problems} skipped; {photos} photos in the library".format(**summary)
               + (", {without_vectors} waiting for the model".format(**summary)
                  if summary["without_vectors"] else ""))
-    return 0 if embed else 1
+    return 0 if embed else EXIT_INTERNAL
 
 
 def cmd_search(library, args) -> int:
