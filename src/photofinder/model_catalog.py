@@ -4,8 +4,8 @@ retrieval quality and languages.
 Quality is text-to-image retrieval (finding photos from a description) from
 open_clip's published table (docs/openclip_retrieval_results.csv): recall@1 and @5
 on MSCOCO and Flickr30k. Size is the weights file (fp32 parameters, from open_clip's
-docs/model_profile.csv); cost is the image tower's GFLOPs per photo, which is what
-indexing pays. Any other open_clip model can still be typed in by name. The
+docs/model_profile.csv). Speed is measured here: benchmarks/bench_models.py runs each
+image tower beside ViT-B-32's in the same run (the ratio is what indexing pays). Any other open_clip model can still be typed in by name. The
 multilingual ones (xlm-roberta-base-ViT-B-32: 37.8 COCO R@1, about 100 languages)
 are not listed: their text tower needs Hugging Face ``transformers``, which
 photofinder does not install.
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# ViT-B-32's image tower, fp32 on 2 cores of the no-AMX build machine (shared/README):
-# the others' speed is scaled from it by their GFLOPs.
-REFERENCE_GFLOPS, REFERENCE_PHOTOS_PER_SECOND = 8.82, 14.0
+# ViT-B-32's image tower, fp32 on 2 cores of the no-AMX build machine (shared/README);
+# the others' speed is this times their measured ratio to it.
+REFERENCE_PHOTOS_PER_SECOND = 14.0
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class KnownModel:
     pretrained: str
     name: str
     size_mb: int
-    image_gflops: float
+    relative_speed: float  # photos/s against ViT-B-32's, measured in one run
     coco_r1: float  # MSCOCO text -> image recall@1, %
     coco_r5: float
     flickr_r1: float  # Flickr30k text -> image recall@1, %
@@ -36,25 +36,25 @@ class KnownModel:
     @property
     def photos_per_second(self) -> float:
         """Indexing speed on a 2-core laptop-class CPU in fp32, scaled by compute."""
-        return REFERENCE_PHOTOS_PER_SECOND * REFERENCE_GFLOPS / self.image_gflops
+        return REFERENCE_PHOTOS_PER_SECOND * self.relative_speed
 
     def describe(self) -> str:
         """One line for a list: name, size, speed, quality, languages."""
-        return (f"{self.name} — {self.size_mb:,} MB, ~{self.photos_per_second:.0f} photos/s, "
+        return (f"{self.name} — {self.size_mb:,} MB, ~{self.photos_per_second:.1f} photos/s, "
                 f"COCO R@1 {self.coco_r1:.1f} / Flickr R@1 {self.flickr_r1:.1f}, {self.languages}")
 
 
 KNOWN_MODELS = (
     KnownModel("ViT-B-32", "laion2b_s34b_b79k", "ViT-B/32 LAION-2B (recommended)",
-               605, 8.82, 39.3, 65.4, 66.8, 88.4, "English"),
+               605, 1.00, 39.3, 65.4, 66.8, 88.4, "English"),
     KnownModel("ViT-B-32-256", "datacomp_s34b_b86k", "ViT-B/32-256 DataComp",
-               605, 11.5, 39.9, 65.4, 64.9, 87.2, "English"),
-    KnownModel("ViT-B-16", "laion2b_s34b_b88k", "ViT-B/16 LAION-2B (better, 4x slower)",
-               598, 35.13, 42.3, 67.7, 69.8, 90.4, "English"),
-    KnownModel("ViT-L-14", "laion2b_s32b_b82k", "ViT-L/14 LAION-2B (best, 18x slower)",
-               1710, 162.03, 46.5, 71.1, 75.5, 92.9, "English"),
+               605, 0.84, 39.9, 65.4, 64.9, 87.2, "English"),
+    KnownModel("ViT-B-16", "laion2b_s34b_b88k", "ViT-B/16 LAION-2B (better, 3x slower)",
+               598, 0.31, 42.3, 67.7, 69.8, 90.4, "English"),
+    KnownModel("ViT-L-14", "laion2b_s32b_b82k", "ViT-L/14 LAION-2B (best, 20x slower)",
+               1710, 0.05, 46.5, 71.1, 75.5, 92.9, "English"),
     KnownModel("ViT-B-32", "openai", "ViT-B/32 OpenAI (original CLIP)",
-               605, 8.82, 30.4, 55.9, 58.8, 83.6, "English"),
+               605, 1.00, 30.4, 55.9, 58.8, 83.6, "English"),
 )
 
 
