@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QStandardItem, QSta
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from photofinder_testing.tinymodel.shapes import write_photos
-from photofinder.ui import presence
+from photofinder.ui import folder_presence
 from photofinder.ui.grid import TileDelegate
 from photofinder.ui.photo_model import OfflineRole
 from photofinder.ui.preview import PreviewDialog
@@ -24,7 +24,7 @@ def offline_marks(model) -> list:
 
 def test_unplugged_folder_stays_offline_and_comes_back(qtbot, make_window, tiny_model, tmp_path,
                                                        wait_until_indexed, monkeypatch):
-    monkeypatch.setattr(presence, "CHECK_MS", 100)
+    monkeypatch.setattr(folder_presence, "CHECK_MS", 100)
     drive = tmp_path / "drive"
     folder = drive / "album"
     write_photos(folder, 5, seed=11)
@@ -71,7 +71,7 @@ def test_unplugged_folder_stays_offline_and_comes_back(qtbot, make_window, tiny_
 
 
 def test_a_hung_mount_never_blocks_the_window(qtbot, make_window, monkeypatch, tmp_path):
-    monkeypatch.setattr(presence, "CHECK_MS", 20)
+    monkeypatch.setattr(folder_presence, "CHECK_MS", 20)
     answer = threading.Event()
     calls = []
 
@@ -80,7 +80,7 @@ def test_a_hung_mount_never_blocks_the_window(qtbot, make_window, monkeypatch, t
         answer.wait(10)
         return frozenset()
 
-    monkeypatch.setattr(presence, "offline_folders", hung_check)
+    monkeypatch.setattr(folder_presence, "offline_folders", hung_check)
     window = make_window()
     try:
         window.add_folder(str(tmp_path))
