@@ -112,3 +112,29 @@ def test_burst_of_copies_and_deletes_is_batched_and_exact(library, watching, tmp
         os.unlink(tmp_path / "lib" / "burst" / path.name)
     wait_until(lambda: len(paths_in_index(library)) == 250 and watcher.is_idle(), timeout=60)
     assert watcher.batches <= 12, f"{watcher.batches} batches for two bursts"
+
+
+def test_without_the_model_changed_files_are_listed_not_retried(tmp_path, monkeypatch):
+    import socket
+
+    from photofinder.errors import DownloadError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("PHOTOFINDER_DOWNLOAD_BASE", f"http://127.0.0.1:{port}")  # offline
+    monkeypatch.setenv("no_proxy", "*")
+    (tmp_path / "lib").mkdir()
+    library = Library()
+    library.add_folder(tmp_path / "lib")
+    with pytest.raises(DownloadError):
+        library.load_model()
+    assert library.embedder.weights_failure.startswith("cannot download")
+    watcher = FolderWatcher(library, settle_seconds=0.5)
+    watcher.start()
+    try:
+        write_photos(tmp_path / "lib", 3, seed=31)
+        wait_until(lambda: len(paths_in_index(library)) == 3 and watcher.is_idle())
+    finally:
+        watcher.stop()
+    assert library.store.count_without_vectors() == 3

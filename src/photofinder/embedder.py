@@ -144,6 +144,9 @@ class Embedder:
         self._choosing: threading.Thread | None = None
         self._text_tower: TextTower | None = None
         self.info: ModelInfo | None = None
+        # why the weights could not be had at the last try (offline): indexing then only
+        # lists photos instead of trying again for every changed file
+        self.weights_failure: str | None = None
 
     @property
     def is_loaded(self) -> bool:
@@ -185,7 +188,12 @@ class Embedder:
             if self.info is not None:
                 return self.info
             started = time.perf_counter()
-            weights = self._resolve_weights(progress, cancel)
+            try:
+                weights = self._resolve_weights(progress, cancel)
+            except ModelError as exc:
+                self.weights_failure = str(exc)
+                raise
+            self.weights_failure = None
             placement = self._placement or pick_placement()
             decided = self._decided_backend(placement)
             if decided is not None and decided.backend in TORCH_BACKENDS:

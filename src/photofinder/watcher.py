@@ -144,7 +144,8 @@ class FolderWatcher:
     def _index(self, paths: list[str]) -> None:
         try:
             changes = self.library.index(paths, cancel=self._stop, on_problem=self._problem,
-                                         forget_missing=True)
+                                         forget_missing=True,
+                                         embed=self.library.embedder.weights_failure is None)
             self.batches += 1
             log.info("watch batch of %d paths: %d added, %d updated, %d removed", len(paths),
                      len(changes.added), len(changes.updated), len(changes.removed))
