@@ -14,13 +14,14 @@ from photofinder.ui.empty_state import EmptyLibrary, Notice
 from photofinder.ui.grid import PhotoGrid
 from photofinder.ui.photo_model import LibraryModel, PhotoListModel, PhotoRole
 from photofinder.ui.search import SearchResult
-from photofinder.ui.search_bar import QueryChips
+from photofinder.ui.search_bar import PartChips, QueryChips, part_chips
 
 
 class ContentArea(QWidget):
     """Switches between the pages; holds no data beyond what it shows."""
 
     back_requested = Signal()
+    weaker_requested = Signal()  # "Show N weaker matches"
 
     def __init__(self, library_model: LibraryModel, results_model: PhotoListModel, tile_px: int,
                  parent=None):
@@ -30,12 +31,19 @@ class ContentArea(QWidget):
         layout.setSpacing(6)
         self.chips = QueryChips()
         layout.addWidget(self.chips)
+        self.part_chips = PartChips()
+        layout.addWidget(self.part_chips)
         header = QHBoxLayout()
         header.setContentsMargins(4, 0, 4, 0)
         self.heading = QLabel()
         self.heading.setObjectName("heading")
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
         header.addWidget(self.heading, 1)
+        self.weaker_link = QLabel()
+        self.weaker_link.setObjectName("dimLabel")
+        self.weaker_link.linkActivated.connect(self.weaker_requested)
+        self.weaker_link.setVisible(False)
+        header.addWidget(self.weaker_link)
         self.back_link = QLabel('<a href="#">Back to all photos</a>  <span>(Esc)</span>')
         self.back_link.setObjectName("dimLabel")
         self.back_link.linkActivated.connect(self.back_requested)
@@ -83,19 +91,31 @@ class ContentArea(QWidget):
         if self.pages.currentWidget() is self.library_grid:
             self.heading.setText(self._library_heading())
 
-    def show_results(self, result: SearchResult) -> None:
+    def show_results(self, result: SearchResult, scope: str | None = None) -> None:
+        found = result.found
         self._results_model.set_photos([h.photo for h in result.hits], [h.score for h in result.hits])
+        self.part_chips.set_chips(part_chips(found, scope))
+        weaker = (f'<a href="#">Show {found.weaker:,} weaker matches</a>' if found.weaker else "")
         if not result.hits:
-            self.show_notice(f"Nothing found {result.query.describe()}.\n"
-                             "Try other words, or add the folder that holds the photo.", back=True)
+            self.show_notice(f"No photos match {result.query.describe()} well enough.\n"
+                             + ("Show the weaker matches, or try other words."
+                                if found.weaker else "Try other words, or add the folder that "
+                                "holds the photo."), back=True)
+            self._set_weaker(weaker)
             return
         query = "" if result.query.images else f" {result.query.describe()}"  # the chips say it
         self._set_heading(f"Best matches{query} · {len(result.hits):,} photos", back=True)
+        self._set_weaker(weaker)
         self.pages.setCurrentWidget(self.results_grid)
         self.results_grid.scrollToTop()
 
+    def _set_weaker(self, link: str) -> None:
+        self.weaker_link.setText(link)
+        self.weaker_link.setVisible(bool(link))
+
     def show_collection(self, title: str, photos: list) -> None:
         """An album, favourites or rated photos, newest first, in the results grid."""
+        self.part_chips.set_chips([])
         self._results_model.set_photos(photos)
         if not photos:
             self.show_notice(f"{title}: no photos yet.", back=True)
@@ -116,3 +136,6 @@ class ContentArea(QWidget):
     def _set_heading(self, text: str, back: bool) -> None:
         self.heading.setText(text)
         self.back_link.setVisible(back)
+        self._set_weaker("")
+        if not back:
+            self.part_chips.set_chips([])

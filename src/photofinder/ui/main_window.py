@@ -43,6 +43,7 @@ from photofinder.ui.preview import PreviewDialog
 from photofinder.ui.resources import app_icon
 from photofinder.ui.search import SearchController
 from photofinder.ui.search_bar import SearchBox
+from photofinder.ui.search_view import SearchView
 from photofinder.ui.settings_dialog import SettingsDialog
 from photofinder.ui.status_bar import IndexStatus, TileSlider
 from photofinder.ui.style import STYLE_SHEET
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.rating_filter = self.organize.rating_filter()
         self.statusBar().insertPermanentWidget(2, self.rating_filter)
         self.query_input = drops.QueryInput(self.search, self.search_box, messages, self)
+        self.search_view = SearchView(self.search, self.search_box, self.content, self.folders,
+                                      self.library_ctl, messages, self)
         self._build_menus()
         self._connect()
         self._window_settings = QSettings(str(library.paths.data / "window.ini"), QSettings.Format.IniFormat)
@@ -417,7 +420,7 @@ class MainWindow(QMainWindow):
             self.content.show_notice("There are no photos to search yet.\n"
                                      "Add a folder of photos first (File ▸ Add folder…).")
         else:
-            self.content.show_results(result)
+            self.content.show_results(result, self.search.scope)
 
     def _on_query_images(self, images: list) -> None:
         self.content.chips.set_images(images)

@@ -9,6 +9,7 @@ through the ModelLoader.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from photofinder.errors import PhotofinderError
-from photofinder.records import SearchHit
+from photofinder.query import ImagePart, parse_query
+from photofinder.records import SearchFilter, SearchHit
 from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui.search")
@@ -38,30 +40,45 @@ class QueryImage:
 
 @dataclass(frozen=True)
 class Query:
+    """What the window asks: the box's text (in the query grammar), the query images,
+    and how: weaker matches shown, a folder named in the text used as scope or not,
+    the folder chosen in the side panel."""
+
     text: str = ""
     images: tuple[QueryImage, ...] = ()
+    show_weaker: bool = False
+    auto_folder: bool = True
+    scope: str | None = None
 
     def describe(self) -> str:
         if self.images:
             names = ", ".join(i.label for i in self.images[:2])
             more = f" and {len(self.images) - 2} more" if len(self.images) > 2 else ""
-            return f"like {names}{more}"
+            text = f" and “{self.text}”" if self.text else ""
+            return f"like {names}{more}{text}"
         return f"for “{self.text}”"
 
 
 @dataclass(frozen=True)
 class SearchResult:
     query: Query
-    hits: list[SearchHit]
+    found: object  # the core's query_runner.SearchResult
     seconds: float  # time the search itself took
 
+    @property
+    def hits(self) -> tuple[SearchHit, ...]:
+        return self.found.hits
 
-def run_query(library, query: Query, k: int, search_filter=None) -> list[SearchHit]:
-    """Run one query on the library (worker thread)."""
-    if not query.images:
-        return library.search_text(query.text, k, search_filter)
-    return library.search_images([image.data if image.data is not None else image.path
-                                  for image in query.images], k, search_filter)
+
+def run_query(library, query: Query, k: int, search_filter: SearchFilter | None = None):
+    """Run one query on the library (worker thread): the core's one search, narrowed by
+    the window's filter (rated photos, an album) and the folder chosen as scope."""
+    parsed = parse_query(query.text).with_images(
+        ImagePart(i.data if i.data is not None else i.path, i.label) for i in query.images)
+    if query.scope:
+        search_filter = dataclasses.replace(search_filter or SearchFilter(), folders=(query.scope,))
+    return library.search(parsed, k, search_filter=search_filter, include_weaker=query.show_weaker,
+                          auto_folder=query.auto_folder)
 
 
 class SearchController(QObject):
@@ -79,6 +96,9 @@ class SearchController(QObject):
         self._messages = messages
         self._text = ""
         self._images: list[QueryImage] = []
+        self._show_weaker = False
+        self._auto_folder = True
+        self._scope: str | None = None
         self._generation = 0
         self._pending: tuple[int, Query] | None = None
         self._running: int | None = None  # generation of the search in the worker
@@ -93,7 +113,8 @@ class SearchController(QObject):
 
     @property
     def query(self) -> Query:
-        return Query(self._text, tuple(self._images))
+        return Query(self._text, tuple(self._images), self._show_weaker, self._auto_folder,
+                     self._scope)
 
     @property
     def is_active(self) -> bool:
@@ -103,8 +124,7 @@ class SearchController(QObject):
         """The search box changed: search after a short pause in typing."""
         self._text = text.strip()
         self._typed_at = time.perf_counter()
-        if self._text and self._images:
-            self._set_images([])
+        self._show_weaker, self._auto_folder = False, True  # a new query starts strict
         if not self.is_active:
             self.clear()
             return
@@ -125,10 +145,44 @@ class SearchController(QObject):
         if self.is_active and not self._debounce.isActive():
             self._submit()
 
+    def show_weaker(self) -> None:
+        """"Show N weaker matches": the same query without the relevance cut-off."""
+        self._show_weaker = True
+        self.search_now()
+
+    def drop_auto_folder(self) -> None:
+        """The chip of a folder the text named was removed: search everywhere."""
+        self._auto_folder = False
+        self.search_now()
+
+    def set_scope(self, folder: str | None) -> None:
+        """The folder chosen in the side panel limits the search (None: everywhere)."""
+        self._scope = folder
+        if self.is_active:
+            self.search_now()
+
+    @property
+    def scope(self) -> str | None:
+        return self._scope
+
+    def rate(self, query_id: str, paths: list[str], rating: int) -> None:
+        """Thumbs up or down on results: stored, then the search runs again, re-ranked."""
+        worker = Worker(lambda: [self._library.feedback(query_id, p, rating) for p in paths])
+        worker.returned.connect(lambda _: self.search_now())
+        worker.errored.connect(self._on_error_outside_search)
+        worker.start()
+
+    def _on_error_outside_search(self, exc: BaseException) -> None:
+        if isinstance(exc, PhotofinderError):
+            self._messages.warning(str(exc))
+        else:
+            self._messages.error(exc, "rating a result")
+
     def search_images(self, images: list[QueryImage], replace: bool = True) -> None:
         """Search with these images (replacing or joining the current ones)."""
         self._text = ""
         self._typed_at = time.perf_counter()
+        self._show_weaker, self._auto_folder = False, True
         self._set_images(images if replace else self._images + images)
         self.search_now()
 
@@ -185,8 +239,8 @@ class SearchController(QObject):
 
     def _timed_search(self, query: Query) -> SearchResult:
         started = time.perf_counter()
-        hits = run_query(self._library, query, RESULTS, self._filter)
-        return SearchResult(query, hits, time.perf_counter() - started)
+        found = run_query(self._library, query, RESULTS, self._filter)
+        return SearchResult(query, found, time.perf_counter() - started)
 
     def _on_results(self, result: SearchResult) -> None:
         current = self._running == self._generation

@@ -96,3 +96,72 @@ class QueryChips(QWidget):
 
     def chips(self) -> list[QueryChip]:
         return [self._layout.itemAt(i).widget() for i in range(1, self._layout.count() - 1)]
+
+
+class PartChips(QWidget):
+    """The parts of a compound query and its filters, each removable: "circle", "−red",
+    "in:holidays", a folder the text named, the folder chosen in the side panel."""
+
+    removed = Signal(str)  # the chip's key: "text:<part in the grammar>", "auto" or "scope"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._layout.addStretch(1)
+        self.setVisible(False)
+
+    def set_chips(self, chips: list[tuple[str, str]]) -> None:
+        """(label, key) of each chip, in order; none hides the row."""
+        while self._layout.count() > 1:
+            self._layout.takeAt(0).widget().deleteLater()
+        for position, (label, key) in enumerate(chips):
+            self._layout.insertWidget(position, self._chip(label, key))
+        self.setVisible(bool(chips))
+
+    def _chip(self, label: str, key: str) -> QFrame:
+        chip = QFrame()
+        chip.setObjectName("chip")
+        chip.setProperty("chipKey", key)
+        layout = QHBoxLayout(chip)
+        layout.setContentsMargins(6, 2, 2, 2)
+        layout.setSpacing(4)
+        layout.addWidget(QLabel(label))
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip(f"Remove “{label}” from the search")
+        close.setAccessibleName(f"Remove {label}")
+        close.clicked.connect(lambda: self.removed.emit(key))
+        layout.addWidget(close)
+        return chip
+
+    def keys(self) -> list[str]:
+        return [self._layout.itemAt(i).widget().property("chipKey")
+                for i in range(self._layout.count() - 1)]
+
+    def remove(self, key: str) -> None:
+        """As if the chip's ✕ were clicked."""
+        self.removed.emit(key)
+
+
+def part_chips(found, scope: str | None) -> list[tuple[str, str]]:
+    """The chips of a search result: shown when the query is more than one description."""
+    query = found.query
+    chips = [(_part_label(p), f"text:{p.to_text()}") for p in query.parts]
+    chips += [(label, f"text:{text}") for label, text in query.filters.chips()]
+    chips += [(f"in {_folder_name(f)} (named in the search)", "auto") for f in found.auto_folders[:1]]
+    chips += [(f"in {_folder_name(scope)}", "scope")] if scope else []
+    simple = len(query.parts) <= 1 and len(chips) == len(query.parts)
+    return [] if simple else chips
+
+
+def _part_label(part) -> str:
+    sign = {"require": "+", "exclude": "−"}.get(part.role.value, "")
+    weight = f"×{part.weight:g} " if part.weight != 1.0 else ""
+    return f"{sign}{weight}{part.text}"
+
+
+def _folder_name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1] or path
