@@ -320,8 +320,10 @@ class Library:
         query = parse_query(query) if isinstance(query, str) else query
         check_k(k)
         embedder, store = self._model_and_store()
-        index = store.vectors_in_memory()
         result_id = query_id(store.model_id, query)
+        if isinstance(store, PhotoStore) and not store.has_vectors_in_memory and store.count() == 0:
+            return SearchResult(result_id, query, (), indexed=0)  # without loading anything
+        index = store.vectors_in_memory()
         if len(index) == 0:
             return SearchResult(result_id, query, (), indexed=0)
         asked = query

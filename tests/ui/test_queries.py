@@ -36,6 +36,8 @@ def test_dropped_files_run_a_similar_search(qtbot, indexed_window, shape_folder)
     result = blocker.args[0]
     assert [i.path for i in result.query.images] == queries
     assert [c.image.path for c in window.content.chips.chips()] == queries
+    with qtbot.waitSignal(window.search.results, timeout=30_000):
+        window.search.show_weaker()  # two unlike shapes: few photos are like both
     shown = [window.results_model.photo_at(r).path for r in range(window.results_model.rowCount())]
     assert shown and not set(shown) & set(queries)
     scores = [window.results_model.score_at(r) for r in range(len(shown))]

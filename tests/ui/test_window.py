@@ -122,6 +122,7 @@ def test_search_works_while_indexing(qtbot, make_window, tiny_model, shape_folde
     window.search_box.setText("red circle")
     window.search.set_text("red circle")
     window.search.search_now()  # before a single photo is indexed
+    window.search.show_weaker()  # all of them, below the relevance cut-off too
     wait_until_indexed(window, len(photos))
     qtbot.waitUntil(lambda: window.results_model.rowCount() == len(photos), timeout=30_000)
     assert window.content.pages.currentWidget() is window.content.results_grid
