@@ -177,12 +177,15 @@ def cmd_album(library, args) -> int:
         raise QueryError(f"album {args.action} needs an album name")
     data = library.user_data
     if args.action == "list":
-        albums = [{"name": a.name, "smart": a.query, "photos": len(organizing.album_paths(library, a.id))}
+        # A smart album's photos are what its search finds when shown: no count here.
+        albums = [{"name": a.name, "smart": a.query,
+                   "photos": None if a.is_smart else len(data.album_items(a.id))}
                   for a in data.albums()]
         if args.json:
             print(json.dumps(albums, indent=2))
         for a in albums if not args.json else ():
-            print(f"{a['name']}  ({a['photos']} photos" + (f", smart: {a['smart']})" if a["smart"] else ")"))
+            print(f"{a['name']}  (smart: {a['smart']})" if a["smart"] else
+                  f"{a['name']}  ({a['photos']} photos)")
         return 0
     if args.action == "create":
         album = organizing.create_album(library, args.name, args.smart)
