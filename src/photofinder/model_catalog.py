@@ -1,14 +1,14 @@
 """The models the settings offer by name, with what choosing one needs: size, speed,
 retrieval quality and languages.
 
-Quality is text-to-image retrieval (finding photos from a description) from
-open_clip's published table (docs/openclip_retrieval_results.csv): recall@1 and @5
-on MSCOCO and Flickr30k. Size is the weights file (fp32 parameters, from open_clip's
+Quality is text-to-image retrieval (finding photos from a description) from open_clip's
+published table (docs/openclip_retrieval_results.csv): recall@1 and @5 on MSCOCO and
+Flickr30k. Size is the weights file (fp32 parameters, from open_clip's
 docs/model_profile.csv). Speed is measured here: benchmarks/bench_models.py runs each
 image tower beside ViT-B-32's in the same run (the ratio is what indexing pays). Any
-other open_clip model can still be typed in by name. The multilingual ones (xlm-roberta-base-ViT-B-32: 37.8 COCO R@1, about 100 languages)
-are not listed: their text tower needs Hugging Face ``transformers``, which
-photofinder does not install.
+other open_clip model can still be typed in by name. The multilingual ones
+(xlm-roberta-base-ViT-B-32: 37.8 COCO R@1, about 100 languages) are not listed: their text tower
+needs Hugging Face ``transformers``, which photofinder does not install.
 """
 
 from __future__ import annotations
