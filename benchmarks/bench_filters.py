@@ -1,0 +1,96 @@
+"""Search latency with filters and +/- parts against unfiltered search, same run.
+
+The in-memory index (what every search runs on) holds N synthetic photos: clustered
+unit vectors, 20 folders, JPEG/PNG/HEIC files, portrait and landscape, five years of
+dates. Each filter is timed twice: a new filter for every query (its row mask is
+computed, the worst case) and the same filter again (the mask is reused, as while
+typing). Figures are medians, reported as ratios to the unfiltered search.
+
+    python benchmarks/bench_filters.py [--photos 100000] [--queries 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from photofinder.records import Gate, SearchFilter
+from photofinder.store import METADATA_FIELDS
+from photofinder.vector_index import VectorIndex
+
+DIM, K, ROOT = 512, 240, "/home/someone/Pictures"
+
+
+def synthetic_rows(count: int, rng: np.random.Generator) -> pa.Table:
+    centres = rng.normal(size=(500, DIM)).astype(np.float32)
+    vectors = centres[rng.integers(0, 500, count)] + 0.6 * rng.normal(size=(count, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ext = np.array(["jpg", "png", "heic", "jpeg"])[rng.integers(0, 4, count)]
+    folders = [f"{ROOT}/f{i % 20:02d}" for i in range(count)]
+    portrait = rng.random(count) < 0.3
+    base = datetime(2019, 1, 1)
+    return pa.table({
+        "path": [f"{folders[i]}/IMG_{i:07d}.{ext[i]}" for i in range(count)],
+        "folder": folders, "size": pa.array(np.full(count, 3_000_000), pa.int64()),
+        "mtime_ns": pa.array(np.arange(count), pa.int64()), "fingerprint": [""] * count,
+        "width": pa.array(np.where(portrait, 3000, 4000), pa.int32()),
+        "height": pa.array(np.where(portrait, 4000, 3000), pa.int32()),
+        "taken_at": pa.array([base + timedelta(minutes=26 * i) for i in range(count)], pa.timestamp("us")),
+        "model_id": ["bench"] * count,
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), DIM),
+    })
+
+
+def median_ms(index: VectorIndex, queries: np.ndarray, make_filter, gates=()) -> float:
+    times = []
+    for i, q in enumerate(queries):
+        search_filter = make_filter(i)
+        started = time.perf_counter()
+        index.search(q, K, search_filter, gates)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    index = VectorIndex(DIM, pa.schema(METADATA_FIELDS))
+    index.append(synthetic_rows(args.photos, rng), partition=False)
+    queries = rng.normal(size=(args.queries, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    gate = Gate(queries[0], 0.05, above=False)
+    after = datetime(2021, 1, 1)
+    filters = {
+        "folder": SearchFilter(folders=(f"{ROOT}/f03",)),
+        "date range": SearchFilter(taken_after=after, taken_before=datetime(2022, 6, 1)),
+        "file type": SearchFilter(types=("png",)),
+        "orientation": SearchFilter(orientation="portrait"),
+        "all four": SearchFilter(folders=(f"{ROOT}/f03",), taken_after=after, types=("jpg", "jpeg"),
+                                 orientation="landscape"),
+    }
+    median_ms(index, queries[:5], lambda i: None)  # warm up
+    unfiltered = median_ms(index, queries, lambda i: None)
+    print(f"{args.photos:,} photos, {args.queries} queries, k={K}, dtype {index.dtype}")
+    print(f"unfiltered search: {unfiltered:.2f} ms (the baseline, 1.00x)")
+    for name, search_filter in filters.items():
+        # A filter unseen before each query: the mask is computed every time.
+        fresh = median_ms(index, queries, lambda i, f=search_filter: replace(
+            f, taken_before=(f.taken_before or datetime(2030, 1, 1)) + timedelta(seconds=i)))
+        cached = median_ms(index, queries, lambda i, f=search_filter: f)
+        print(f"{name:12} new filter {fresh:7.2f} ms ({fresh / unfiltered:4.2f}x)   "
+              f"same filter {cached:7.2f} ms ({cached / unfiltered:4.2f}x)")
+    gated = median_ms(index, queries, lambda i: None, (gate, replace(gate, above=True)))
+    print(f"{'two +/- parts':12} {gated:7.2f} ms ({gated / unfiltered:4.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
