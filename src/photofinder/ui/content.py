@@ -97,7 +97,7 @@ class ContentArea(QWidget):
         self.part_chips.set_chips(part_chips(found, scope))
         weaker = (f'<a href="#">Show {found.weaker:,} weaker matches</a>' if found.weaker else "")
         if not result.hits:
-            self.show_notice(f"No photos match {result.query.describe()} well enough.\n"
+            self.show_notice(f"No good matches {result.query.describe()}.\n"
                              + ("Show the weaker matches, or try other words."
                                 if found.weaker else "Try other words, or add the folder that "
                                 "holds the photo."), back=True)

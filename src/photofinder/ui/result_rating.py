@@ -1,4 +1,4 @@
-"""Thumbs up and down on search results: on the tile under the mouse, and + / - for the
+"""Thumbs up and down (✓ ✗) on search results: on the tile under the mouse, and + / - for the
 selected tiles. The window stores the rating and searches again, re-ranked."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class ResultRating(QObject):
         layout = QHBoxLayout(self.thumbs)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        self.good = self._button("👍", "A good result: more like this (+)", GOOD)
-        self.bad = self._button("👎", "A bad result: fewer like this (-)", BAD)
+        self.good = self._button("✓", "A good result: more like this (+)", GOOD)
+        self.bad = self._button("✗", "A bad result: fewer like this (-)", BAD)
         layout.addWidget(self.good)
         layout.addWidget(self.bad)
         self.thumbs.hide()
