@@ -261,3 +261,10 @@ def test_each_query_image_gets_its_own_results(shapes):
     assert kinds(each[0].hits, truth).count("red circle") >= 3
     assert kinds(each[1].hits, truth).count("yellow star") >= 3
     assert circle not in [h.photo.path for h in each[0].hits]
+
+
+def test_filters_the_index_cannot_answer_yet_say_so(shapes):
+    library, _, _ = shapes
+    for text in ("a circle camera:pixel", "a circle has:location", "a circle near:paris"):
+        with pytest.raises(QueryError, match="not searchable yet"):
+            library.search(text)

@@ -443,6 +443,11 @@ class Library:
                        folders: tuple[str, ...]) -> SearchFilter | None:
         """The query's typed filters joined with the given ones (both must hold)."""
         f, given = query.filters, given or SearchFilter()
+        unread = [name for name, asked in (("camera:", f.cameras), ("has:location", f.has_location),
+                                          ("near:", f.near)) if asked]
+        if unread:
+            raise QueryError(f"{', '.join(unread)}: not searchable yet (the index does not keep "
+                             "cameras and GPS positions from EXIF yet)")
         if not f and not folders and given == SearchFilter():
             return None
         after = max((d for d in (f.after, given.taken_after) if d), default=None)
