@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
                            ("import-user-data", "merge such a JSON file into this library")):
         sub = commands.add_parser(name, parents=[common], help=helptext)
         sub.add_argument("file", metavar="FILE")
+    serve = commands.add_parser("serve", parents=[common],
+                                help="answer the local HTTP API, for scripts and other apps")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this computer only)")
+    serve.add_argument("--port", type=int, default=8765, help="default 8765; 0 picks a free one")
+    serve.add_argument("--rate-limit", type=float, default=50.0, metavar="N",
+                       help="requests per second per client (default 50; 0: no limit)")
+    commands.add_parser("api-token", parents=[common], help="print the token the HTTP API asks for")
     return parser
 
 
@@ -129,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return open_window([])
     try:
+        remote = running_instance_for(args)
+        if remote is not None:
+            return COMMANDS[args.command](remote, args)
         library = make_library(args)
         notices = library.notices + ([library.read_only_notice()]
                                      if library.read_only and args.command not in WRITING else [])
@@ -165,6 +176,20 @@ def fail(message: str, code: int, as_json: bool) -> int:
         print(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))
     print(f"photofinder: {message}", file=sys.stderr)
     return code
+
+
+def running_instance_for(args):
+    """For search, similar and index, the running window or ``serve`` of this library when
+    one answers (its model is loaded, and it is the library's one writer); else None."""
+    if args.command in ("search", "similar", "index") and not (args.model or args.weights):
+        from photofinder.api.client import running_library
+        from photofinder.config import Paths
+
+        remote = running_library(Paths.from_environment())
+        if remote is not None:
+            log.info("asking the running photofinder")
+        return remote
+    return None
 
 
 def make_library(args):
@@ -389,6 +414,25 @@ def cmd_forget(library, args) -> int:
     return 0
 
 
+def cmd_serve(library, args) -> int:
+    from photofinder.api.server import ApiServer
+
+    server = ApiServer(library, args.host, args.port, rate=args.rate_limit)
+    load_model_with_progress(library)
+    library.prepare_search()
+    print(f"photofinder API at {server.url}/api (docs: {server.url}/api/docs; "
+          "token: photofinder api-token; Ctrl+C stops)", file=sys.stderr)
+    server.run()
+    return 0
+
+
+def cmd_api_token(library, args) -> int:
+    from photofinder.api.auth import api_token
+
+    print(api_token(library.paths.data))
+    return 0
+
+
 def cmd_safety(library, args) -> int:
     from photofinder.cli_safety import SAFETY_COMMANDS
 
@@ -399,5 +443,6 @@ WRITING = {"index", "watch", "forget", "repair", "import-user-data"}  # a read-o
 COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_search,
             "feedback": cmd_feedback,
             "watch": cmd_watch, "status": cmd_status, "forget": cmd_forget,
-            "install-desktop": cmd_install_desktop, **organize_cli.COMMANDS,
+            "install-desktop": cmd_install_desktop, "serve": cmd_serve, "api-token": cmd_api_token,
+            **organize_cli.COMMANDS,
             "repair": cmd_safety, "export-user-data": cmd_safety, "import-user-data": cmd_safety}

@@ -20,6 +20,14 @@ class ImageError(PhotofinderError):
     """A file could not be read as a photo (corrupt, truncated, too big, not an image)."""
 
 
+class NotAnImage(ImageError):
+    """The data is no image format photofinder reads (a text file, a PDF)."""
+
+
+class ImageTooLarge(ImageError):
+    """The image has more pixels than photofinder decodes (a decompression bomb, or a huge scan)."""
+
+
 class ModelError(PhotofinderError):
     """The model could not be created or its weights could not be loaded."""
 

@@ -72,6 +72,8 @@ class Library:
         self._recent: dict[str, tuple[Query, np.ndarray]] = {}  # query id -> query, vector
         self._feedback: list[Feedback] | None = None  # all ratings, read on first search
         self._rated_vectors: dict[tuple[str, str], np.ndarray | None] = {}
+        self._paths_by_id: dict[str, str] = {}
+        self._ids_version = -1  # the table version _paths_by_id was read at
 
     @property
     def read_only(self) -> bool:
@@ -368,16 +370,12 @@ class Library:
 
     def photo(self, reference: str) -> Photo:
         """An indexed photo by path or by id; NotFoundError if there is none."""
-        store = self.store
-        path = absolute_path(reference)
-        rows = store.rows_of([path])
-        if rows.num_rows == 0 and "/" not in reference:
-            paths = store.vectors_in_memory().paths()
-            path = next((p for p in paths if photo_id(p) == reference), path)
-            rows = store.rows_of([path])
-        if rows.num_rows == 0:
-            raise NotFoundError(f"no indexed photo {reference}")
-        return photos_from_arrow(rows)[0]
+        rows = self.store.rows_of([absolute_path(reference)])
+        if rows.num_rows:
+            return photos_from_arrow(rows)[0]
+        if "/" not in reference:
+            return self.photo_by_id(reference)
+        raise NotFoundError(f"no indexed photo {reference}")
 
     def _remember(self, query_id: str, query: Query, vector: np.ndarray) -> None:
         """What a query id stands for, for feedback given later (here, or in another process)."""
@@ -396,6 +394,33 @@ class Library:
         if key not in self._rated_vectors:
             self._rated_vectors[key] = store.vector_of(path)
         return self._rated_vectors[key]
+    def photo_by_id(self, photo_id_: str) -> Photo:
+        """The indexed photo with this id (``Photo.id``), or NotFoundError: what the API
+        serves (no path comes from a request). The ids are read from the index once per
+        table version, so unknown ids cost no repeated reads."""
+        store = self.store
+        with self._store_lock:
+            path = self._paths_by_id.get(photo_id_)
+            if path is None and store.version != self._ids_version:
+                self._ids_version = store.version
+                self._paths_by_id = {photo_id(p.path): p.path for p in store.photos()}
+                path = self._paths_by_id.get(photo_id_)
+        photo = store.photo_at(path) if path else None
+        if photo is None:
+            raise NotFoundError(f"no indexed photo {photo_id_}")
+        return photo
+
+    def embed(self, text: str = "", image: bytes | None = None) -> np.ndarray:
+        """The model's unit vector for a text taken literally, or for encoded image data:
+        the vector a search for it looks for."""
+        if image is not None:
+            query = images_query([image])
+        elif text.strip():
+            query = Query(parts=(TextPart(text.strip()),))
+        else:
+            raise QueryError("the text is empty")
+        embedder, store = self._model_and_store()
+        return compose(query, embedder, store, calibration=None).vector
 
     def search_text(self, text: str, k: int = 50,
                     search_filter: SearchFilter | None = None) -> list[SearchHit]:

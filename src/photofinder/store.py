@@ -41,6 +41,7 @@ from photofinder.index_health import (
 from photofinder.memory import return_freed_memory
 from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
 from photofinder.vector_snapshot import open_snapshot, save, snapshot_folder
+from photofinder.writer_lock import writer_lock
 
 log = logging.getLogger("photofinder.store")
 
@@ -251,10 +252,11 @@ class _ScanGuard:
 
 
 class PhotoStore:
-    """Owns the photo table of one model. Writes are serialised by a lock.
+    """Owns the photo table of one model. Writes are serialised by a lock, across
+    processes too: each commit holds the library's ``writer_lock``.
 
-    One process should write an index folder at a time: optimising deletes the files of
-    older versions, which another process may still have open.
+    A commit made by another process shows as a table version this one did not make:
+    the vectors in memory are then read again, so searches never miss its rows.
     """
 
     def __init__(self, index_dir: Path, model_id: str, dimension: int):
@@ -266,10 +268,12 @@ class PhotoStore:
         self._snapshot_lock = threading.RLock()
         self._last_snapshot = -SNAPSHOT_EVERY  # monotonic time of the last save
         self._snapshot_timer: threading.Timer | None = None
+        self._writer = writer_lock(index_dir)  # shared by every process on this library
         self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
         self._contents_checked = False  # every file's CRC, checked by the first full read
         self.table_dir = table_folder(index_dir, table_name_for(model_id))
+        self._memory_version = -1  # the table version the vectors in memory reflect
         try:
             self._index_dir = index_dir
             index_dir.mkdir(parents=True, exist_ok=True)
@@ -315,7 +319,7 @@ class PhotoStore:
             return
         data = self._to_arrow(photos, vectors)
         paths = data.column("path").to_pylist()
-        with self._write_lock, self._translate_errors("write to"):
+        with self._committing("write to"):
             replaced = set(self._matching("path", paths))
             if replaced:  # edited photos: matched by path and replaced in the same commit
                 (self._table.merge_insert("path")
@@ -341,7 +345,7 @@ class PhotoStore:
     def delete_paths(self, paths: Iterable[str]) -> int:
         removed = 0
         for chunk, where in sql_in("path", list(paths)):
-            with self._write_lock, self._translate_errors("delete from"):
+            with self._committing("delete from"):
                 removed += self._table.count_rows(where)
                 self._table.delete(where)
                 if self._in_memory is not None:
@@ -351,7 +355,7 @@ class PhotoStore:
 
     def delete_below(self, folder: str) -> int:
         where = sql_prefix(folder)
-        with self._write_lock, self._translate_errors("delete from"):
+        with self._committing("delete from"):
             removed = self._table.count_rows(where)
             if removed:
                 self._table.delete(where)
@@ -362,13 +366,24 @@ class PhotoStore:
 
     def drop(self) -> None:
         """Delete this model's table (after the library moved to another model)."""
-        with self._write_lock, self._translate_errors("drop"), self._scans.exclusive():
+        with self._write_lock, self._writer.held(), self._translate_errors("drop"), \
+                self._scans.exclusive():
             self._db.drop_table(self._table.name)
 
     def optimize(self) -> None:
         """Fold small fragments together after an import (faster scans, fewer files)."""
-        with self._write_lock, self._translate_errors("optimise"):
+        with self._committing("optimise"):
             self._optimize()
+
+    @contextmanager
+    def _committing(self, verb: str):
+        """Hold both write locks for a commit. Vectors in memory that missed another
+        process's commit are dropped first (the next search reads them again)."""
+        with self._write_lock, self._writer.held(), self._translate_errors(verb):
+            if self._in_memory is not None and self._table.version != self._memory_version:
+                self._in_memory = None
+            yield
+            self._memory_version = self._table.version
 
     def _maintain_if_due(self) -> None:
         """Keeps a long run's small fragments, unindexed rows and old versions bounded.
@@ -478,9 +493,21 @@ class PhotoStore:
             "sharpness": pa.array([p.likeness.sharpness for p in measured], pa.float32()),
             "has_exif": pa.array([p.likeness.has_exif for p in measured], pa.bool_()),
         })
-        with self._write_lock, self._translate_errors("write to"):
+        with self._committing("write to"):
             self._table.merge_insert("path").when_matched_update_all().execute(data)
             self._maintain_if_due()
+
+    def photo_at(self, path: str) -> Photo | None:
+        """The stored record of the photo at ``path``, if indexed."""
+        with self._reading():
+            table = (self._table.search().select(list(METADATA_COLUMNS))
+                     .where(f"path = {sql_string(path)}").limit(1).to_arrow())
+        return photos_from_arrow(table)[0] if table.num_rows else None
+
+    @property
+    def version(self) -> int:
+        """The table's version: it changes with every commit, by any process."""
+        return self._table.version
 
     def vector_of(self, path: str) -> np.ndarray | None:
         with self._reading():
@@ -508,12 +535,14 @@ class PhotoStore:
         return self._in_memory is not None
 
     def vectors_in_memory(self):
-        """The in-memory search index, read from the table on first use (about 1 s per
-        million rows; writes wait meanwhile, so it misses none)."""
-        if self._in_memory is None:
+        """The in-memory search index, read from the table on first use and after another
+        process's commit (about 1 s per million rows; writes here wait meanwhile)."""
+        if self._in_memory is None or self._table.version != self._memory_version:
             with self._write_lock:
-                if self._in_memory is None:
+                version = self._table.version
+                if self._in_memory is None or version != self._memory_version:
                     self._in_memory = self._load_in_memory()
+                    self._memory_version = version
         return self._in_memory
 
     def _load_in_memory(self):

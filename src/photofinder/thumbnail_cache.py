@@ -41,3 +41,4 @@ def write_thumbnail(target: Path, picture: Image.Image) -> None:
         with contextlib.suppress(OSError):
             partial.unlink()
         raise
+

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from photofinder.errors import ImageError, os_error_reason
+from photofinder.errors import ImageError, ImageTooLarge, NotAnImage, os_error_reason
 from photofinder.indexing.scanner import OPTIONAL_DECODERS, is_raw_name
 
 log = logging.getLogger("photofinder.decode")
@@ -35,6 +35,9 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 _TOO_LARGE = f"limit {MAX_PIXELS // 1_000_000} MP"
 # An embedded preview at least this long on its shorter side stands in for the photo.
 MIN_PREVIEW_SIDE = 480
+# Image data sent as a query (pasted, uploaded to the API) is held to less: a small PNG
+# that unpacks to 200 MP costs 600 MB and seconds to decode, per request.
+MAX_QUERY_PIXELS = 50_000_000
 
 # Only photo formats (JPEG covers MPO): a .jpg that is really EPS must not start Ghostscript.
 _FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", *OPTIONAL_DECODERS)
@@ -125,7 +128,7 @@ def load_image_bytes(data: bytes, min_side: int) -> LoadedImage:
     _check_positive(min_side)
     if not data:
         raise ImageError("empty file")
-    decoded = _decode(io.BytesIO(data), lambda size: (min_side, min_side))
+    decoded = _decode(io.BytesIO(data), lambda size: (min_side, min_side), MAX_QUERY_PIXELS)
     return _loaded(decoded, min_side, fallback_time=datetime.now())
 
 
@@ -224,24 +227,27 @@ def _decode_raw(source: BinaryIO, draft_box: DraftBox) -> _Decoded:
     return _Decoded(image, width, height, decoded.exif)
 
 
-def _decode(source: BinaryIO, draft_box: DraftBox) -> _Decoded:
+def _decode(source: BinaryIO, draft_box: DraftBox, max_pixels: int = MAX_PIXELS) -> _Decoded:
     """Decode the first frame at the smallest JPEG scale that still covers ``draft_box(size)``."""
     try:
         with Image.open(source, formats=_FORMATS) as opened:
-            return _decode_opened(opened, draft_box)
+            return _decode_opened(opened, draft_box, max_pixels)
     except UnidentifiedImageError as error:
         kind = _sniff_format(source)
-        raise ImageError(f"corrupt {kind} header" if kind else "not an image") from error
+        if kind:
+            raise ImageError(f"corrupt {kind} header") from error
+        raise NotAnImage("not an image") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(f"image too large ({_TOO_LARGE})") from error
+        raise ImageTooLarge(f"image too large ({_TOO_LARGE})") from error
     except _DECODE_ERRORS as error:
         raise ImageError(_failure_reason(source, error)) from error
 
 
-def _decode_opened(opened: Image.Image, draft_box: DraftBox) -> _Decoded:
+def _decode_opened(opened: Image.Image, draft_box: DraftBox, max_pixels: int) -> _Decoded:
     width, height = opened.size
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"image too large: {width}x{height} pixels ({_TOO_LARGE})")
+    if width * height > max_pixels:
+        raise ImageTooLarge(f"image too large: {width}x{height} pixels "
+                            f"(limit {max_pixels // 1_000_000} MP)")
     needed = draft_box(opened.size)
     # An MPO's own EXIF, read before seeking to its preview; other formats' after loading
     # (a PNG's getexif loads the pixels, and a failure there must not be swallowed).

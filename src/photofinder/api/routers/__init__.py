@@ -1,0 +1,1 @@
+"""One router per resource; each calls the core, never does its work."""

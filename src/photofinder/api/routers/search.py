@@ -1,0 +1,92 @@
+"""Search by text and by example images: the core's search, with results scripts can use."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from photofinder.api import dependencies
+from photofinder.api.auth import require_token
+from photofinder.api.schemas import (
+    EachSearchResponse, ErrorBody, Hit, ImageResults, SearchRequest, SearchResponse,
+)
+from photofinder.errors import QueryError
+from photofinder.folder_names import resolve_folder
+from photofinder.query_runner import SearchResult, images_query
+from photofinder.records import SearchFilter, SearchHit
+
+router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)],
+                   responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}})
+
+MAX_IMAGES = 32
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(body: SearchRequest, library=Depends(dependencies.library),
+           metrics=Depends(dependencies.metrics),
+           tokens=Depends(dependencies.feedback_tokens)) -> SearchResponse:
+    """Photos matching a description in the query grammar (``circle -red``, ``in:holidays``,
+    ``after:2023-06``), best first; weaker matches only with ``all``."""
+    started = time.perf_counter()
+    folders = resolve_folder(body.folder, library.folders(), set()) if body.folder else ()
+    search_filter = SearchFilter(folders=folders, taken_after=_local(body.after),
+                                 taken_before=_local(body.before),
+                                 types=tuple(t.lower().lstrip(".") for t in body.type))
+    result = library.search(body.query, body.k, search_filter=search_filter, include_weaker=body.all,
+                            auto_folder=body.auto_folder)
+    metrics.search.labels("text").observe(time.perf_counter() - started)
+    return _response(result, tokens, started, body.query)
+
+
+@router.post("/search_by_image", response_model=SearchResponse | EachSearchResponse,
+             responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}})
+def search_by_image(images: Annotated[list[UploadFile], File(description="one or more images")],
+                    k: Annotated[int, Form(ge=1, le=100)] = 5,
+                    each: Annotated[bool, Form(description="one result list per image")] = False,
+                    library=Depends(dependencies.library), metrics=Depends(dependencies.metrics),
+                    tokens=Depends(dependencies.feedback_tokens)):
+    """Photos like all the uploaded images together, or (``each``) like each of them."""
+    started = time.perf_counter()
+    if len(images) > MAX_IMAGES:
+        raise QueryError(f"at most {MAX_IMAGES} images per request")
+    data = [upload.file.read() for upload in images]
+    if not each:
+        result = library.search(images_query(data), k, include_weaker=True)
+        metrics.search.labels("image").observe(time.perf_counter() - started)
+        return _response(result, tokens, started)
+    results = [library.search(images_query([blob]), k, include_weaker=True) for blob in data]
+    metrics.search.labels("image").observe(time.perf_counter() - started)
+    groups = [ImageResults(image=upload.filename or f"image {i + 1}", results=[_hit(h) for h in r.hits])
+              for i, (upload, r) in enumerate(zip(images, results))]
+    query_id = "-".join(r.query_id for r in results)
+    shown = [hit.id for group in groups for hit in group.results]
+    return EachSearchResponse(query_id=query_id, groups=groups,
+                              feedback_token=tokens.issue(query_id, shown),
+                              took_ms=_ms_since(started))
+
+
+def _response(result: SearchResult, tokens, started: float, text: str = "") -> SearchResponse:
+    results = [_hit(h) for h in result.hits]
+    return SearchResponse(query_id=result.query_id, results=results, weaker=result.weaker,
+                          indexed=result.indexed, auto_folders=list(result.auto_folders),
+                          feedback_token=tokens.issue(result.query_id, [r.id for r in results], text),
+                          took_ms=_ms_since(started))
+
+
+def _hit(hit: SearchHit) -> Hit:
+    photo = hit.photo
+    return Hit(id=photo.id, path=photo.path, folder=photo.folder, score=round(hit.score, 6),
+               distance=round(hit.distance, 6),
+               width=photo.width, height=photo.height, taken_at=photo.taken_at)
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """Dates taken are naive local times: an aware request time is converted to one."""
+    return moment.astimezone().replace(tzinfo=None) if moment and moment.tzinfo else moment
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
