@@ -39,13 +39,12 @@ def open_indexed(photo: Photo, folders: Sequence[str]) -> BinaryIO:
 
 def indexed_thumbnail(photo: Photo, folders: Sequence[str], cache_dir: Path) -> Path:
     """The JPEG thumbnail of the indexed version of a photo, made now from its file if
-    the cache has none (ImageError when the file cannot be decoded)."""
+    the cache has none (ImageError when the file cannot be decoded). Only for a file
+    that could be served itself: a thumbnail shows what the file holds."""
     target = cache_file(cache_dir, photo.path, photo.size, photo.mtime_ns)
-    if target.exists():
-        return target
-    from photofinder.indexing.images import load_thumbnail  # Pillow only when one is made
+    with open_indexed(photo, folders) as handle:
+        if not target.exists():
+            from photofinder.indexing.images import load_thumbnail  # Pillow only when made
 
-    with open_indexed(photo, folders) as handle:  # checked, then decoded by its real path
-        picture = load_thumbnail(handle.name, DISK_PX)
-    write_thumbnail(target, picture)
+            write_thumbnail(target, load_thumbnail(handle.name, DISK_PX))  # the checked real path
     return target

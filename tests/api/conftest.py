@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
+from helpers.api_server import start_server
 from photofinder.api.server import ApiServer
 from photofinder.config import Paths, Settings
 from photofinder.embedder import MODEL_CONFIGS_ENV, ModelSpec
@@ -32,16 +32,6 @@ class Served:
         if token is not None:
             headers["Authorization"] = f"Bearer {token or self.token}"
         return requests.request(method, self.url + path, headers=headers, timeout=120, **kwargs)
-
-
-def start_server(library: Library, **limits) -> ApiServer:
-    server = ApiServer(library, "127.0.0.1", 0, **limits)
-    server.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "the API server did not start"
-        time.sleep(0.05)
-    return server
 
 
 @pytest.fixture(scope="module")

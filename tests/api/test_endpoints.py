@@ -40,15 +40,21 @@ def test_text_search_ranks_by_meaning_and_returns_what_scripts_need(served):
                for hit in answer["results"])
     assert top["id"] == photo_id(top["path"]) and top["folder"] == str(served.folder)
     assert abs(top["distance"] ** 2 - (2 - 2 * top["score"])) < 1e-4
-    assert served.call("POST", "/api/search", json={"query": "circle"}).json()["results"].__len__() == 5
+    default = served.call("POST", "/api/search", json={"query": "circle", "all": True}).json()
+    assert len(default["results"]) == 5 and default["weaker"] == 0 and default["indexed"] == 40
+    strict = served.call("POST", "/api/search", json={"query": "circle"}).json()
+    assert len(strict["results"]) + strict["weaker"] == 5  # weaker matches are counted, not shown
 
 
 def test_search_filters_by_folder_and_date(served, tmp_path):
     outside = served.call("POST", "/api/search", json={"query": "circle", "folder": str(tmp_path)})
-    assert outside.status_code == 200 and outside.json()["results"] == []
+    assert outside.status_code == 400 and "not in the library" in outside.json()["detail"]
+    inside = served.call("POST", "/api/search", json={"query": "circle", "folder": str(served.folder)})
+    assert len(inside.json()["results"]) >= 1
     future = served.call("POST", "/api/search", json={"query": "circle", "after": "2999-01-01T00:00:00Z"})
     assert future.json()["results"] == []
-    past = served.call("POST", "/api/search", json={"query": "circle", "before": "2999-01-01"})
+    past = served.call("POST", "/api/search", json={"query": "circle", "before": "2999-01-01",
+                                                     "all": True})
     assert len(past.json()["results"]) == 5
 
 
@@ -81,7 +87,7 @@ def test_embed_text_and_image_give_unit_vectors_of_the_model(served):
 
 
 def test_feedback_with_the_search_token_is_accepted(served):
-    answer = served.call("POST", "/api/search", json={"query": "a green star", "k": 3}).json()
+    answer = served.call("POST", "/api/search", json={"query": "a green star", "k": 3, "all": True}).json()
     rated = served.call("POST", "/api/feedback", json={
         "query_id": answer["query_id"], "photo_id": answer["results"][1]["id"], "rating": 9,
         "token": answer["feedback_token"]})
