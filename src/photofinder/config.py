@@ -94,6 +94,9 @@ class Settings:
     search_strictness: int = 3
     # also write star ratings to XMP sidecars (IMG.jpg.xmp) for digiKam, darktable, Lightroom
     xmp_sidecars: bool = False
+    # the window answers the local HTTP API (as `photofinder serve`) while it runs
+    allow_other_apps: bool = False
+    api_port: int = 8765  # its port (on 127.0.0.1); 0 picks a free one
     # keys this version does not know (a newer photofinder's, or the library folders an
     # older one kept here until user_data adopts them): written back as they were
     extra: dict = field(default_factory=dict, repr=False)

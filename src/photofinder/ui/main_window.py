@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from photofinder.records import IndexChanges, Photo
 from photofinder.ui import drops, help_dialogs
+from photofinder.ui.api_serving import ApiServing
 from photofinder.ui.content import ContentArea
 from photofinder.ui.albums_panel import AlbumPanel
 from photofinder.ui.crash import ErrorDialog
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.download_ui = ModelDownloadUi(self.loader, self, model_title(library.embedder.spec))
         self.live = LiveUpdates(library, messages, self)
         self.presence = FolderPresence(library, messages, self)
+        self.api = ApiServing(library, messages, self)
         self.model_switch = ModelSwitchUi(library, self.indexer, self.presence, self.search,
                                           messages, self)
         self.repair_ui = IndexRepairUi(self.indexer, self.loader, self.library_ctl, messages,
@@ -244,6 +246,7 @@ class MainWindow(QMainWindow):
         self.presence.start()
         self.marks.load()
         self.organize.refresh_albums()
+        self.api.apply(self.library.settings.allow_other_apps)
         self.search_box.setFocus()
         read_only = [self.library.read_only_notice()] if self.library.read_only else []
         self.notices_box = show_notices(self, self.library.notices + read_only)
@@ -275,6 +278,7 @@ class MainWindow(QMainWindow):
         self.loader.stop()
         self.live.stop()
         self.presence.stop()
+        self.api.stop()
         self.library_ctl.stop()
         self.thumbnails.stop()
         self._save_state()
@@ -503,6 +507,7 @@ class MainWindow(QMainWindow):
         changed = dialog.apply(self.library.settings)
         self.library.settings.save(self.library.paths.settings_file)
         self.library.user_data.set_excluded_folders(dialog.excluded_folders())
+        self.api.apply(self.library.settings.allow_other_apps)
         if "thumbnail_size" in changed:
             self.tile_slider.setValue(self.library.settings.thumbnail_size)
         self.model_switch.request(dialog.chosen_model())

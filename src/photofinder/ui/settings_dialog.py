@@ -11,8 +11,8 @@ import os
 from typing import Sequence
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+    QLineEdit,    QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from photofinder.config import Settings
@@ -71,6 +71,10 @@ class SettingsDialog(QDialog):
         self.tile.setSuffix(" px")
         self.tile.setValue(settings.thumbnail_size)
         form.addRow("Thumbnail size:", self.tile)
+        self.allow_other_apps = QCheckBox("Allow other apps to search (HTTP API on this computer, "
+                                          "with the token `photofinder api-token` shows)")
+        self.allow_other_apps.setChecked(settings.allow_other_apps)
+        form.addRow("", self.allow_other_apps)
         layout.addLayout(form)
         note = QLabel(self._note())
         note.setWordWrap(True)
@@ -103,7 +107,8 @@ class SettingsDialog(QDialog):
     def apply(self, settings: Settings) -> set[str]:
         """Copy the dialog's values, but the model and the excluded folders, into
         ``settings``; returns the names of fields that changed."""
-        values = {"thumbnail_size": self.tile.value()}
+        values = {"thumbnail_size": self.tile.value(),
+                  "allow_other_apps": self.allow_other_apps.isChecked()}
         changed = {name for name, value in values.items() if getattr(settings, name) != value}
         for name in changed:
             setattr(settings, name, values[name])
