@@ -174,6 +174,8 @@ def test_feedback_tokens_forged_expired_or_mismatched_are_403(served):
     _error(rate(answer["feedback_token"], rating=0), 400)
     gone = FeedbackTokens(secret).issue(qid, ["0000000000000000"])
     _error(rate(gone, photo="0000000000000000"), 404)
+    unknown = FeedbackTokens(secret).issue("f" * 16, [shown])  # signed, but no such search
+    assert "unknown query" in _error(rate(unknown, query_id="f" * 16), 404)["detail"]
     assert rate(answer["feedback_token"]).status_code == 200
 
 

@@ -65,15 +65,13 @@ class FeedbackTokens:
         self._secret = secret
         self._lifetime = lifetime
 
-    def issue(self, query_id: str, photo_ids: list[str], query_text: str = "") -> str:
+    def issue(self, query_id: str, photo_ids: list[str]) -> str:
         now = int(time.time())
-        claims = {"qid": query_id, "ids": photo_ids, "q": query_text, "iat": now,
-                  "exp": now + int(self._lifetime)}
+        claims = {"qid": query_id, "ids": photo_ids, "iat": now, "exp": now + int(self._lifetime)}
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def check(self, token: str, query_id: str, photo_id: str) -> dict:
-        """The token's claims; HTTP 403 unless it is ours, unexpired, for this query and
-        shows this photo."""
+    def check(self, token: str, query_id: str, photo_id: str) -> None:
+        """HTTP 403 unless ``token`` is ours, unexpired, for this query and shows this photo."""
         try:
             claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM],
                                 options={"require": ["exp", "qid", "ids"]})
@@ -85,4 +83,3 @@ class FeedbackTokens:
             raise HTTPException(403, "the feedback token belongs to another query")
         if photo_id not in claims["ids"]:
             raise HTTPException(403, "that photo was not among this query's results")
-        return claims

@@ -64,16 +64,18 @@ class SearchResponse(BaseModel):
 
 
 class ImageResults(BaseModel):
+    """The search of one uploaded image: its own query id and feedback token."""
+
     image: str = Field(description="the uploaded file's name")
+    query_id: str
     results: list[Hit]
+    feedback_token: str
 
 
 class EachSearchResponse(BaseModel):
     """``each=true``: one result list per uploaded image."""
 
-    query_id: str
     groups: list[ImageResults]
-    feedback_token: str
     took_ms: float
 
 

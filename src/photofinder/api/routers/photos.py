@@ -22,7 +22,7 @@ CHUNK = 256 * 1024
 
 @router.get("/{photo_id}", response_model=PhotoInfo)
 def photo(photo_id: str, library=Depends(dependencies.library)) -> PhotoInfo:
-    found = library.photo(photo_id)
+    found = library.photo_by_id(photo_id)
     return PhotoInfo(id=found.id, path=found.path, folder=found.folder, size=found.size,
                      width=found.width, height=found.height, taken_at=found.taken_at)
 
@@ -31,7 +31,7 @@ def photo(photo_id: str, library=Depends(dependencies.library)) -> PhotoInfo:
             responses={200: {"content": {"image/jpeg": {}}}})
 def thumbnail(photo_id: str, library=Depends(dependencies.library)) -> FileResponse:
     """A JPEG of at most 256 pixels along the longer side."""
-    found = library.photo(photo_id)
+    found = library.photo_by_id(photo_id)
     return FileResponse(indexed_thumbnail(found, library.folders(), library.paths.thumbnails),
                         media_type="image/jpeg")
 
@@ -40,7 +40,7 @@ def thumbnail(photo_id: str, library=Depends(dependencies.library)) -> FileRespo
             responses={200: {"content": {"image/*": {}}}})
 def original(photo_id: str, library=Depends(dependencies.library)) -> StreamingResponse:
     """The original file, as indexed."""
-    found = library.photo(photo_id)
+    found = library.photo_by_id(photo_id)
     handle = open_indexed(found, library.folders())
     extension = found.name.rsplit(".", 1)[-1].lower()
 

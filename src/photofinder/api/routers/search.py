@@ -38,7 +38,7 @@ def search(body: SearchRequest, library=Depends(dependencies.library),
     result = library.search(body.query, body.k, search_filter=search_filter, include_weaker=body.all,
                             auto_folder=body.auto_folder)
     metrics.search.labels("text").observe(time.perf_counter() - started)
-    return _response(result, tokens, started, body.query)
+    return _response(result, tokens, started)
 
 
 @router.post("/search_by_image", response_model=SearchResponse | EachSearchResponse,
@@ -57,22 +57,20 @@ def search_by_image(images: Annotated[list[UploadFile], File(description="one or
         result = library.search(images_query(data), k, include_weaker=True)
         metrics.search.labels("image").observe(time.perf_counter() - started)
         return _response(result, tokens, started)
-    results = [library.search(images_query([blob]), k, include_weaker=True) for blob in data]
+    results = library.search_each(images_query(data), k, include_weaker=True)
     metrics.search.labels("image").observe(time.perf_counter() - started)
-    groups = [ImageResults(image=upload.filename or f"image {i + 1}", results=[_hit(h) for h in r.hits])
+    groups = [ImageResults(image=upload.filename or f"image {i + 1}", query_id=r.query_id,
+                           results=[_hit(h) for h in r.hits],
+                           feedback_token=tokens.issue(r.query_id, [h.photo.id for h in r.hits]))
               for i, (upload, r) in enumerate(zip(images, results))]
-    query_id = "-".join(r.query_id for r in results)
-    shown = [hit.id for group in groups for hit in group.results]
-    return EachSearchResponse(query_id=query_id, groups=groups,
-                              feedback_token=tokens.issue(query_id, shown),
-                              took_ms=_ms_since(started))
+    return EachSearchResponse(groups=groups, took_ms=_ms_since(started))
 
 
-def _response(result: SearchResult, tokens, started: float, text: str = "") -> SearchResponse:
+def _response(result: SearchResult, tokens, started: float) -> SearchResponse:
     results = [_hit(h) for h in result.hits]
     return SearchResponse(query_id=result.query_id, results=results, weaker=result.weaker,
                           indexed=result.indexed, auto_folders=list(result.auto_folders),
-                          feedback_token=tokens.issue(result.query_id, [r.id for r in results], text),
+                          feedback_token=tokens.issue(result.query_id, [r.id for r in results]),
                           took_ms=_ms_since(started))
 
 
