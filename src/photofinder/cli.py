@@ -184,6 +184,7 @@ def running_instance_for(args):
     Options the API does not take (--each, stars, favourites, filters on images) work alone."""
     local_only = (args.model or args.weights or getattr(args, "each", False)
                   or getattr(args, "min_rating", 0) or getattr(args, "favourites", False)
+                  or getattr(args, "poll", False)
                   or len(getattr(args, "folder", ())) > 1
                   or (args.command == "similar" and (args.folder or args.after or args.before
                                                      or args.type)))

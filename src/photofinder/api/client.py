@@ -110,7 +110,7 @@ class RemoteLibrary:
         answer["results"] = [r for r in answer["results"] if r["path"] not in exclude][:k]
         return _result(answer, query)
 
-    def add_folder(self, path: str | Path) -> str:
+    def add_folder(self, path: str | Path, poll: bool = False) -> str:
         return absolute_path(path)  # the running instance adds it when asked to index it
 
     def load_model(self, progress=None, cancel=None) -> None:
@@ -132,6 +132,9 @@ class _RemoteStore:
 
     def count(self) -> int:
         return self.client.call("GET", "/api/status")["photos"]
+
+    def count_without_vectors(self) -> int:
+        return 0  # the running instance has its model: it embeds every photo it indexes
 
 
 def _result(answer: dict, query: Query) -> SearchResult:
