@@ -106,6 +106,7 @@ WRITER = textwrap.dedent("""
     store_module.MAINTAIN_EVERY = 3  # upkeep every few commits, so kills land in it too
     store = store_module.PhotoStore(Path({index!r}), "m", {dim})
     batch = store.count() // BATCH
+    print("writing", flush=True)
     while True:
         store.upsert(batch_photos(batch), vectors(BATCH, batch))
         if batch % 4 == 3:  # edit the previous batch: a commit that replaces rows
@@ -126,8 +127,10 @@ def test_sigkill_during_commits_and_upkeep_keeps_whole_batches(tmp_path):
     rng = random.Random(3)
     counts = []
     for _ in range(8):
-        writer = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(1.5, 4.0))  # imports take about a second
+        writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        writer.stdout.readline()  # opened: start-up time varies with the machine's load
+        time.sleep(rng.uniform(0.3, 2.5))
         writer.send_signal(signal.SIGKILL)
         _, stderr = writer.communicate()
         assert writer.returncode == -signal.SIGKILL, stderr.decode()[-2000:]

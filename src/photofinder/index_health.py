@@ -142,14 +142,75 @@ def check_table_files(table_dir: Path, contents: bool = False) -> None:
 
 
 def data_files_of(manifest: Manifest, checksums: FileChecksums) -> set[str]:
-    """The data files a version reads: their names are written in its manifest."""
+    """The data files a version reads: the fragments' files its manifest lists. A
+    manifest also carries the transaction that made it, which names the fragments an
+    optimisation replaced (and deleted): those are not read, so not needed."""
     try:
         text = manifest.file.read_bytes()
     except OSError:
         return set()
+    listed = fragment_files(text)
+    if listed is not None:
+        return {f"data/{name}" for name in listed}
     names = {f.name for f in (checksums.table_dir / "data").glob("*.lance")}
     names |= {n.split("/", 1)[1] for n in checksums.entries if n.startswith("data/")}
-    return {f"data/{n}" for n in names if n.encode() in text}
+    return {f"data/{n}" for n in names if n.encode() in text}  # a layout we cannot parse
+
+
+def fragment_files(manifest: bytes) -> set[str] | None:
+    """Data file names of the fragments in a Lance manifest file, or None if its layout is
+    not the one known here. The file ends with the manifest's offset, a version and b"LANC";
+    at that offset, a length and the protobuf Manifest, whose field 2 lists the fragments
+    (DataFragment: field 2, its DataFile messages; DataFile: field 1, the path)."""
+    if len(manifest) < 16 or manifest[-4:] != b"LANC":
+        return None
+    start = int.from_bytes(manifest[-16:-8], "little")
+    try:
+        length = int.from_bytes(manifest[start:start + 4], "little")
+        message = manifest[start + 4:start + 4 + length]
+        if len(message) != length:
+            return None
+        return {bytes(path).decode()
+                for fragment in _protobuf_fields(message, 2)
+                for data_file in _protobuf_fields(fragment, 2)
+                for path in _protobuf_fields(data_file, 1)}
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+
+
+def _protobuf_fields(message: bytes, wanted: int) -> list[bytes]:
+    """The length-delimited values of one field number in a protobuf message."""
+    found, i = [], 0
+    while i < len(message):
+        key, i = _varint(message, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, i = _varint(message, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            size, i = _varint(message, i)
+            if number == wanted:
+                found.append(message[i:i + size])
+            i += size
+        else:
+            raise ValueError(f"protobuf wire type {wire}")
+    if i != len(message):
+        raise ValueError("protobuf message overruns")
+    return found
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, i
+        shift += 7
 
 
 def check_vectors(vectors: np.ndarray, where: str) -> None:

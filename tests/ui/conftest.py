@@ -18,6 +18,7 @@ from PySide6.QtCore import QThread, QThreadPool, QTimer
 from photofinder.ui.workers import background_pool
 
 POOL_GRACE_MS = 3000
+FINITE_THREADS = {"pf-snapshot"}  # one-off work that ends by itself: given the same grace
 IGNORED_QT_MESSAGES = ["propagateSizeHints"]  # the offscreen platform says this on every show
 
 
@@ -53,6 +54,8 @@ def no_work_left_running(qapp, monkeypatch):
     assert not running_timers, f"timers left running: {[t.objectName() or t for t in running_timers]}"
     running_threads = [t() for t in threads if _alive(t) and t().isRunning()]
     assert not running_threads, f"QThreads left running: {running_threads}"
+    for finishing in [t for t in threading.enumerate() if t.name in FINITE_THREADS]:
+        finishing.join(POOL_GRACE_MS / 1000)  # a snapshot save of a small index ends soon
     watchers = [t.name for t in threading.enumerate() if t.name.startswith("pf-")]
     assert not watchers, f"photofinder threads left running: {watchers}"
 
