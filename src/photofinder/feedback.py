@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -83,7 +84,8 @@ class RecentQueries:
         entries = dict(list(entries.items())[-RECENT_QUERIES:])
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            # a temporary file per thread: the API runs searches side by side
+            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_text(json.dumps(entries), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -112,7 +113,8 @@ class CalibrationFile:
         stored[calibration.model_id] = asdict(calibration)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            # a temporary file per thread: the API runs first searches side by side
+            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_text(json.dumps(stored, indent=2), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:
