@@ -110,7 +110,7 @@ def test_context_menu_copy_path_and_find_similar(qtbot, indexed_window):
     assert QGuiApplication.clipboard().image().size() == QImage(photos[0].path).size()
 
 
-def test_menu_for_a_multi_selection(indexed_window):
+def test_menu_for_a_multi_selection(qtbot, indexed_window):
     window = indexed_window
     grid = window.content.library_grid
     grid.selectAll()
@@ -119,6 +119,9 @@ def test_menu_for_a_multi_selection(indexed_window):
     actions = {a.text(): a for a in menu.actions() if a.text()}
     assert actions[f"Open {len(photos)} photos"].isEnabled()
     assert not actions["Copy image"].isEnabled()
+    with qtbot.waitSignal(window.search.results, timeout=30_000) as blocker:
+        actions["More like these"].trigger()  # one query of all the selected photos
+    assert [i.path for i in blocker.args[0].query.images] == [p.path for p in photos]
     actions["Copy paths"].trigger()
     assert QGuiApplication.clipboard().text().splitlines() == [p.path for p in photos]
     mime = grid.model().mimeData(grid.selectionModel().selectedIndexes())

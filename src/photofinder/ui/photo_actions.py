@@ -35,7 +35,8 @@ class PhotoActions(QObject):
     def menu(self, photos: list[Photo], parent: QWidget) -> QMenu:
         menu = QMenu(parent)
         many = len(photos) > 1
-        menu.addAction("Find similar photos", lambda: self.find_similar.emit(photos))
+        menu.addAction("More like these" if many else "Find similar photos",
+                       lambda: self.find_similar.emit(photos))
         menu.addSeparator()
         menu.addAction("Preview" if not many else "Preview first", lambda: self.preview.emit(photos[0]))
         menu.addAction(f"Open {len(photos)} photos" if many else "Open",
