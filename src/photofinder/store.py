@@ -19,6 +19,7 @@ for 7 days by default, which doubled the table after each compaction).
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -74,6 +75,7 @@ MAINTAIN_EVERY = 32  # table versions between optimisations (~1 s at 1M rows)
 KEEP_VERSIONS_FOR = timedelta(milliseconds=1)
 # Seconds between snapshot saves while writes keep coming (a save copies every vector).
 SNAPSHOT_EVERY = 60.0
+SNAPSHOT_EXIT_WAIT = 30.0  # seconds a process that is ending gives a snapshot save under way
 SQL_LIST_MAX = 500  # values in one IN (...) list
 HAS_VECTOR = "vector IS NOT NULL"
 
@@ -249,6 +251,22 @@ class _ScanGuard:
         with self._idle:
             self._idle.wait_for(lambda: self._reads == 0)
             yield
+
+
+def _finish_snapshot_saves() -> None:
+    """At exit, a snapshot save under way finishes and one waiting on its timer is dropped:
+    a daemon thread still inside Arrow's C++ as the interpreter ends aborts the process
+    ("terminate called without an active exception")."""
+    for thread in threading.enumerate():
+        timer = isinstance(thread, threading.Timer)
+        if timer and getattr(thread.function, "__name__", "") == "_save_snapshot_quietly":
+            thread.cancel()
+            thread.join(SNAPSHOT_EXIT_WAIT)
+        elif thread.name == "pf-snapshot":
+            thread.join(SNAPSHOT_EXIT_WAIT)
+
+
+atexit.register(_finish_snapshot_saves)
 
 
 class PhotoStore:
