@@ -182,13 +182,15 @@ def running_instance_for(args):
     """For search, similar and index, the running window or ``serve`` of this library when
     one answers (its model is loaded, and it is the library's one writer); else None.
     Options the API does not take (--each, stars, favourites, filters on images) work alone."""
+    if args.command not in ("search", "similar", "index"):
+        return None  # (other commands' "folder" is one optional path, not a list)
     local_only = (args.model or args.weights or getattr(args, "each", False)
                   or getattr(args, "min_rating", 0) or getattr(args, "favourites", False)
                   or getattr(args, "poll", False)
-                  or len(getattr(args, "folder", ())) > 1
+                  or len(getattr(args, "folder", None) or ()) > 1
                   or (args.command == "similar" and (args.folder or args.after or args.before
                                                      or args.type)))
-    if args.command in ("search", "similar", "index") and not local_only:
+    if not local_only:
         from photofinder.api.client import running_library
         from photofinder.config import Paths
 
