@@ -8,6 +8,8 @@ the delegate draws it. Changes are written in a worker; the tiles repaint at onc
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
 
@@ -59,16 +61,22 @@ class MarkCache(QObject):
         marks = {p.path: new_mark(p) for p in photos}
         self._marks.update(marks)
         self.changed.emit(list(marks))
-        worker = Worker(_save_marks, self.library, photos, marks)
+        worker = Worker(_save_marks, self.library, photos, self)
         worker.errored.connect(lambda exc: self.messages.error(exc, "saving ratings"))
         worker.start()
 
 
-def _save_marks(library, photos: list[Photo], marks: dict[str, tuple[int, bool]]) -> None:
-    for photo in photos:
-        rating, favourite = marks[photo.path]
-        library.user_data.set_rating(photo, rating)
-        library.user_data.set_favourite(photo, favourite)
+_saving = threading.Lock()
+
+
+def _save_marks(library, photos: list[Photo], cache: MarkCache) -> None:
+    """Write each photo's newest mark: the saves of two quick keys (4, then F) run on the
+    pool in either order, and the older one must not undo the newer one (it did)."""
+    with _saving:
+        for photo in photos:
+            rating, favourite = cache.get(photo.path)
+            library.user_data.set_rating(photo, rating)
+            library.user_data.set_favourite(photo, favourite)
 
 
 def mark_actions(marks: MarkCache, selected_photos, parent) -> list[QAction]:
