@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from photofinder.atomic_file import write_json_atomically
 from photofinder.hardware import cpu_has_fast_bf16, cpu_name
 
 if TYPE_CHECKING:
@@ -232,9 +233,6 @@ class BackendChoices:
         else:
             choices[key] = asdict(choice)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(choices, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json_atomically(self.path, choices, indent=1)
         except OSError as exc:
             log.warning("cannot remember the backend choice in %s: %s", self.path, exc)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
+from photofinder.atomic_file import write_atomically
 from photofinder.errors import StoreError
 
 log = logging.getLogger("photofinder.config")
@@ -180,21 +181,3 @@ def _move_aside(path: Path) -> str:
     except OSError as exc:
         return f"it could not be moved aside ({exc.strerror}) and is left as it is"
     return f"it was moved to {aside}"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a temporary file, fsync it, rename it over ``path`` and fsync the folder: after a
-    crash or power cut the file is either the old one or the new one, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    if hasattr(os, "O_DIRECTORY"):  # not on Windows, where the rename is durable already
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)

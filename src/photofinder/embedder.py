@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from photofinder import onnx_export
+from photofinder.atomic_file import write_json_atomically
 from photofinder.backends import (
     CHOICES_FILE, ONNX_BACKENDS, TORCH_BACKENDS, BackendChoices, Choice, TorchBackend, choice_key,
     choose, onnx_candidates, onnx_providers, open_onnx, torch_candidates, unit_rows, wanted_backend,
@@ -556,10 +557,7 @@ class PrecisionChecks:
         checks = self._read()
         checks[key] = agreement
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(checks, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json_atomically(self.path, checks, indent=1)
         except OSError as exc:
             log.warning("cannot remember the precision check in %s: %s", self.path, exc)
 

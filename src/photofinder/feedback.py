@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from photofinder.atomic_file import write_json_atomically
 from photofinder.query import ImagePart, Query, parse_query
 from photofinder.user_data import Feedback
 
@@ -83,11 +82,7 @@ class RecentQueries:
         entries[query_id] = entry
         entries = dict(list(entries.items())[-RECENT_QUERIES:])
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # a temporary file per thread: the API runs searches side by side
-            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}-{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json_atomically(self.path, entries)
         except OSError as exc:
             log.warning("cannot remember the query in %s: %s", self.path, exc)
 

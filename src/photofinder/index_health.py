@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from photofinder.atomic_file import write_json_atomically
 from photofinder.errors import IndexDamaged
 
 log = logging.getLogger("photofinder.store")
@@ -103,10 +103,8 @@ class FileChecksums:
             return {}  # none yet, or unreadable: files are trusted as they are now
 
     def _save(self) -> None:
-        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(self.entries))
-            os.replace(tmp, self.file)
+            write_json_atomically(self.file, self.entries)
         except OSError as exc:  # a read-only or full disk: checked against what is there
             log.info("checksums of %s not saved: %s", self.table_dir.name, exc)
 

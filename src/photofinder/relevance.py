@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from photofinder.atomic_file import write_json_atomically
 
 log = logging.getLogger("photofinder.relevance")
 
@@ -112,10 +112,6 @@ class CalibrationFile:
             stored = {}
         stored[calibration.model_id] = asdict(calibration)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # a temporary file per thread: the API runs first searches side by side
-            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}-{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps(stored, indent=2), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json_atomically(self.path, stored, indent=2)
         except OSError as exc:
             log.warning("cannot save the relevance calibration to %s: %s", self.path, exc)

@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from photofinder.atomic_file import write_json_atomically
 from photofinder.errors import IndexDamaged, StoreError
 from photofinder.index_health import (
     FileChecksums, check_table_files, check_vectors, damaged, table_folder,
@@ -138,9 +139,7 @@ def migrate_index_folder(index_dir: Path) -> None:
         MIGRATIONS[version](index_dir)
         version += 1
     if not marker.exists() or version != json.loads(marker.read_text())["version"]:
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": version}))
-        os.replace(tmp, marker)
+        write_json_atomically(marker, {"version": version}, durable=True)
 
 
 def table_name_for(model_id: str) -> str:

@@ -14,7 +14,7 @@ import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
-from photofinder.config import write_atomically
+from photofinder.atomic_file import write_atomically
 from photofinder.user_data import ITEM_TABLES, UserData, UserDataError
 
 log = logging.getLogger("photofinder.user_data")

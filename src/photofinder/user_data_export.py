@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from photofinder.config import write_atomically
+from photofinder.atomic_file import write_atomically
 from photofinder.errors import QueryError
 from photofinder.user_data import UserData
 

@@ -9,7 +9,7 @@ import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from photofinder.config import write_atomically
+from photofinder.atomic_file import write_atomically
 
 log = logging.getLogger("photofinder.xmp")
 

@@ -15,6 +15,7 @@ import socket
 import threading
 from pathlib import Path
 
+from photofinder.atomic_file import write_json_atomically
 from photofinder.errors import PhotofinderError
 
 log = logging.getLogger("photofinder.api")
@@ -103,12 +104,7 @@ class ApiServer:
         return self._server.started
 
     def _write_note(self) -> None:
-        self.note.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.note.with_name(f"{self.note.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"url": self.url, "pid": os.getpid()}, out)
-        os.replace(tmp, self.note)
+        write_json_atomically(self.note, {"url": self.url, "pid": os.getpid()}, mode=0o600)
 
     def _remove_note(self) -> None:
         try:
