@@ -6,11 +6,13 @@ shows entries and asks; the organize controller does the work.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QWidget,
 )
+
+from photofinder.ui.side_panel import section_layout
 
 KeyRole = Qt.ItemDataRole.UserRole + 1  # "favourites", ("rated", stars) or an album id
 SmartRole = Qt.ItemDataRole.UserRole + 2
@@ -56,18 +58,8 @@ class AlbumPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("albumPanel")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 6, 10)
-        layout.setSpacing(8)
-        title = QLabel("Albums")
-        title.setObjectName("panelTitle")
-        layout.addWidget(title)
         self.list = _DropList()
-        self.list.setObjectName("albumList")
-        self.list.setIconSize(QSize(20, 20))
-        self.list.setFrameShape(QListWidget.Shape.NoFrame)
-        self.list.setSpacing(2)
+        layout = section_layout(self, "album", "Albums", self.list, top_margin=6)
         self.list.setAcceptDrops(True)
         self.list.setDropIndicatorShown(True)
         self.list.itemClicked.connect(lambda item: self.chosen.emit(item.data(KeyRole)))

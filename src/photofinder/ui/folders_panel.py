@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QStyle, QVBoxLayout,
-    QWidget,
+    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QStyle, QWidget,
 )
+
+from photofinder.ui.side_panel import section_layout
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 OfflineRole = Qt.ItemDataRole.UserRole + 2
@@ -32,19 +33,9 @@ class FolderPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("folderPanel")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 6, 10)
-        layout.setSpacing(8)
-        title = QLabel("Library folders")
-        title.setObjectName("panelTitle")
-        layout.addWidget(title)
         self.list = QListWidget()
-        self.list.setObjectName("folderList")
-        self.list.setIconSize(QSize(20, 20))
-        self.list.setSpacing(2)
+        layout = section_layout(self, "folder", "Library folders", self.list, top_margin=0)
         self.list.setUniformItemSizes(True)
-        self.list.setFrameShape(QListWidget.Shape.NoFrame)
         self.list.currentItemChanged.connect(self._update_buttons)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
