@@ -163,3 +163,34 @@ def test_while_writes_keep_coming_the_snapshot_is_saved_at_most_once_a_while(ind
     while indexed._snapshot_search() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(indexed._snapshot_search()) == 63  # ...but by the timer
+
+
+def test_a_one_off_search_probes_the_snapshot_partitions_as_the_index_does(tmp_path, monkeypatch):
+    """Not an exact scan of every mapped row: the same partitions as the in-memory index,
+    so the same answers, and the same misses where a probe misses."""
+    import photofinder.partition_probe as partition_probe
+    import photofinder.vector_index as vector_index
+    from photofinder.vector_snapshot import SnapshotSearch
+
+    monkeypatch.setattr(vector_index, "PARTITION_MIN_ROWS", 2000)
+    monkeypatch.setattr(vector_index, "ROWS_PER_PARTITION", 50)
+    monkeypatch.setattr(vector_index, "PROBE_SHARE", 0.03)
+    monkeypatch.setattr(partition_probe, "PROBE_SHARE", 0.03)
+    vectors = clustered(3000)
+    index = new_index(torch.float32)
+    index.append(rows(0, vectors), partition=False)
+    index.partition()
+    index.append(rows(3000, clustered(20, seed=5)), partition=False)  # scanned exactly
+    save(tmp_path / "snap", 7, *index.snapshot_parts())
+    search = SnapshotSearch(open_snapshot(tmp_path / "snap", 7, DIM, METADATA_COLUMNS),
+                            "test", lambda: None)
+    differs = 0
+    for q in [*clustered(20, seed=9), clustered(20, seed=5)[4]]:
+        hits = search.search(q, 30)
+        found, scores = index.search(q, 30)
+        assert [int(h.photo.path.rsplit("/", 1)[1][:-4]) for h in hits] == numbers(found)
+        np.testing.assert_allclose([h.score for h in hits], scores, atol=1e-5)
+        everything = np.concatenate([vectors, clustered(20, seed=5)])
+        differs += set(numbers(found)) != set(np.argsort(-(everything @ q))[:30].tolist())
+    assert differs  # a probe this narrow misses some rows an exact scan finds
+    assert int(search.search(clustered(20, seed=5)[4], 1)[0].photo.path.rsplit("/", 1)[1][:-4]) == 3004

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import torch
 
 from photofinder.hardware import cpu_has_fast_bf16
+from photofinder.partition_probe import PROBE_SHARE, probed_ranges
 from photofinder.records import Gate, SearchFilter
 
 log = logging.getLogger("photofinder.vector_index")
@@ -34,11 +35,12 @@ log = logging.getLogger("photofinder.vector_index")
 # are built. Fewer than ~1,000 partitions lost recall for text queries (0.87 at 300k rows).
 PARTITION_MIN_ROWS = 500_000
 ROWS_PER_PARTITION = 500
-# A query reads the nearest partitions until it has covered this share of the rows:
-# recall@100 for text-like queries was 0.965 with 4% and 0.998 with 6% at 500k rows.
-PROBE_SHARE = 0.08
 # Rows added or removed since partitioning, as a share of all rows, that trigger a rebuild.
 REBUILD_SHARE = 0.10
+# A mapped snapshot is read in whole at once only while it takes at most this share of
+# the free memory; a bigger one (millions of photos) stays on disk, and each search
+# reads the partitions it probes (the kernel keeps the often-read ones).
+PAGE_IN_SHARE = 0.5
 KMEANS_ITERATIONS = 8
 KMEANS_SAMPLE_PER_PARTITION = 64
 
@@ -107,7 +109,9 @@ class VectorIndex:
         index = cls(snapshot.vectors_f32.shape[1], metadata_schema, dtype)
         mapped = snapshot.vectors("float16" if index.dtype == torch.float16 else "float32")
         index._vectors = torch.from_numpy(mapped)
-        threading.Thread(target=_page_in, args=(mapped,), name="pf-page-in", daemon=True).start()
+        if mapped.nbytes <= PAGE_IN_SHARE * _available_memory():
+            threading.Thread(target=_page_in, args=(mapped,), name="pf-page-in",
+                             daemon=True).start()
         index._count = len(mapped)
         index._alive = torch.ones(index._count, dtype=torch.bool)
         index._metadata = snapshot.metadata.cast(metadata_schema)
@@ -247,12 +251,8 @@ class VectorIndex:
     def _probe(self, q: torch.Tensor, allowed: torch.Tensor, k: int, parts: Partitions):
         """Scores of the rows in the partitions nearest to ``q`` (and of rows added since),
         or (None, None) when too few of them pass the filter."""
-        order = torch.argsort(parts.centroids @ q, descending=True).numpy()
-        sizes = np.diff(parts.starts)[order]
-        wanted = np.searchsorted(np.cumsum(sizes), PROBE_SHARE * parts.covered) + 1
-        ranges = _merged_ranges(parts.starts, np.sort(order[:wanted]))
-        if self._count > parts.covered:
-            ranges.append((parts.covered, self._count))
+        ranges = probed_ranges((parts.centroids @ q).numpy(), parts.starts, parts.covered,
+                               self._count, PROBE_SHARE)
         q = q.to(self.dtype)
         positions = torch.cat([torch.arange(a, b) for a, b in ranges])
         scores = torch.cat([torch.mv(self._vectors[a:b], q) for a, b in ranges]).float()
@@ -392,6 +392,17 @@ def _page_in(mapped: np.ndarray, rows: int = 65_536) -> None:
         mapped[start:start + rows:step, 0].max()
 
 
+def _available_memory() -> int:
+    """Bytes the system could give this process now (Linux: MemAvailable); elsewhere
+    unknown, taken as unlimited."""
+    try:
+        with open("/proc/meminfo") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh
+                        if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return 2**62
+
+
 def _dates(taken: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Capture times in microseconds, and which rows have one."""
     return (pc.cast(taken, pa.int64()).fill_null(0).to_numpy(),
@@ -431,20 +442,6 @@ def _to_bools(array) -> np.ndarray:
 
 def _microseconds(moment) -> int:
     return pa.scalar(moment, pa.timestamp("us")).value
-
-
-def _merged_ranges(starts: np.ndarray, partitions: np.ndarray) -> list[tuple[int, int]]:
-    """Row ranges of sorted partition numbers, neighbours merged into one range."""
-    ranges: list[tuple[int, int]] = []
-    for p in partitions.tolist():
-        a, b = int(starts[p]), int(starts[p + 1])
-        if a == b:
-            continue
-        if ranges and ranges[-1][1] == a:
-            ranges[-1] = (ranges[-1][0], b)
-        else:
-            ranges.append((a, b))
-    return ranges
 
 
 def _kmeans(vectors: torch.Tensor, partitions: int) -> torch.Tensor:

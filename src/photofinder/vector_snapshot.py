@@ -27,6 +27,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from photofinder.partition_probe import probed_ranges
+
 log = logging.getLogger("photofinder.store")
 
 FORMAT = 1
@@ -148,8 +150,9 @@ def open_snapshot(folder: Path, version: int | None, dimension: int,
 
 class SnapshotSearch:
     """The read side of a PhotoStore and its in-memory index, over a snapshot: what a
-    one-off command-line search needs, with numpy alone (an exact scan; ~7 ms at 100,000
-    photos). Filtered or gated searches go to the real store, ``open_store()``."""
+    one-off command-line search needs, with numpy alone (an exact scan, ~7 ms at 100,000
+    photos; past that the index's own partitions). Filtered or gated searches go to the
+    real store, ``open_store()``."""
 
     def __init__(self, snapshot: Snapshot, model_id: str, open_store: Callable[[], object]):
         self.snapshot = snapshot
@@ -185,13 +188,28 @@ class SnapshotSearch:
         vectors = self.snapshot.vectors_f32
         if not len(vectors) or k <= 0:
             return []
-        scores = vectors @ np.asarray(vector, dtype=np.float32)
+        positions, scores = self._scores(np.asarray(vector, dtype=np.float32), k)
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
-        rows = self.snapshot.metadata.take(pa.array(best))
+        chosen = best if positions is None else positions[best]
+        rows = self.snapshot.metadata.take(pa.array(chosen))
         return [SearchHit(photo, float(score))
                 for photo, score in zip(photos_from_arrow(rows), scores[best])]
+
+    def _scores(self, query: np.ndarray, k: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """Scores of the rows in the partitions nearest to ``query`` (and their row
+        numbers), as the in-memory index probes them; of every row (None) when the
+        snapshot has no partitions or they hold fewer than ``k`` rows. At a million
+        rows a probe reads 8% of the vectors: an exact scan took ~200 ms."""
+        snapshot, vectors = self.snapshot, self.snapshot.vectors_f32
+        if snapshot.centroids is not None:
+            ranges = probed_ranges(snapshot.centroids @ query, snapshot.starts,
+                                   snapshot.covered, len(vectors))
+            positions = np.concatenate([np.arange(a, b) for a, b in ranges])
+            if len(positions) >= k:
+                return positions, np.concatenate([vectors[a:b] @ query for a, b in ranges])
+        return None, vectors @ query
 
     def vector_of(self, path: str) -> np.ndarray | None:
         import pyarrow.compute as pc
