@@ -142,3 +142,24 @@ def test_a_hand_fetched_file_of_another_model_or_checksum_is_refused(
     with pytest.raises(ModelError, match="SHA-256 differs"):
         embedder.install_weights_file(tiny_weights)
     assert not any(p.suffix in (".bin", ".safetensors") for p in folder.iterdir())
+
+
+def test_a_released_model_loads_again_for_the_next_photos(tiny_weights, tmp_path):
+    embedder = embedder_for(tiny_weights, tmp_path, "fp32")
+    before = embedder.embed_images(pictures())
+    info = embedder.info
+    assert embedder.release()  # the text tower was saved on load: text needs no model
+    assert not embedder.is_loaded and embedder.info == info
+    texts = embedder.embed_texts(["a red circle"])
+    assert not embedder.is_loaded  # text went through the saved tower
+    np.testing.assert_allclose(embedder.embed_images(pictures()), before, atol=1e-6)
+    assert embedder.is_loaded
+    assert texts.shape == (1, info.dimension)
+
+
+def test_without_a_saved_text_tower_the_model_is_kept(tmp_path):
+    from photofinder.embedder import RANDOM_WEIGHTS
+
+    embedder = Embedder(ModelSpec(MODEL_NAME, RANDOM_WEIGHTS), tmp_path, Placement("cpu", "fp32", 16))
+    embedder.load()
+    assert not embedder.release() and embedder.is_loaded

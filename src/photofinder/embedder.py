@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import importlib.util
 import json
 import logging
@@ -186,7 +187,7 @@ class Embedder:
              cancel: Callable[[], bool] | None = None) -> ModelInfo:
         """Build the model with its weights (downloading them on first use)."""
         with self._lock:
-            if self.info is not None:
+            if self._backend is not None:
                 return self.info
             started = time.perf_counter()
             try:
@@ -248,8 +249,11 @@ class Embedder:
         return max(size) if isinstance(size, (tuple, list)) else int(size)
 
     def embed_tensors(self, batch: "torch.Tensor") -> np.ndarray:
-        self.load()
-        vectors = self._backend.embed(batch)
+        backend = self._backend
+        while backend is None:  # not loaded yet, or released: (re)load
+            self.load()
+            backend = self._backend
+        vectors = backend.embed(batch)  # this one, even if released meanwhile
         with self._lock:
             if self._choice_due:
                 self._choice_due = False
@@ -276,6 +280,22 @@ class Embedder:
             tokens = self._tokenizer(list(texts)).to(self._placement.device)
             features = self._model.encode_text(tokens)
         return _normalised(features)
+
+    def release(self) -> bool:
+        """Drop the image model (torch's weights, the ONNX Runtime session and its arena)
+        once indexing is done, so an idle window or server holds only the text tower; the
+        next photo to embed loads it again. Kept while a backend choice is being measured,
+        and when there is no saved text tower (text queries then need the model). Python
+        cannot unload the torch module itself, only what it allocated."""
+        with self._lock:
+            choosing = self._choosing is not None and self._choosing.is_alive()
+            if self._backend is None or self._text_tower is None or choosing:
+                return False
+            self._backend = self._model = self._tokenizer = None
+        gc.collect()  # torch modules may sit in reference cycles
+        return_freed_memory()
+        log.info("image model %s released until the next photo to embed", self.spec.model_id)
+        return True
 
     # --- the backend ----------------------------------------------------------
 

@@ -192,6 +192,11 @@ class Library:
                    cancel: Callable[[], bool] | None = None) -> ModelInfo:
         return self.embedder.load(progress=progress, cancel=cancel)
 
+    def release_model(self) -> bool:
+        """Indexing is done: free the image model until the next photo to embed (an idle
+        window or server keeps only what searching needs)."""
+        return self.embedder.release()
+
     def prepare_search(self, progress: Callable[[int, int | None], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> None:
         """Ready the text encoder and read the vectors into memory: all a first search

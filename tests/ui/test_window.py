@@ -181,3 +181,22 @@ def test_the_library_listing_waits_for_search_to_be_ready(qtbot, indexed_window)
     window.start()
     qtbot.waitUntil(lambda: len(order) == 2, timeout=30_000)
     assert order == ["search ready", "listing"]
+
+
+def test_the_image_model_is_released_after_indexing_and_loads_again_for_new_photos(
+        qtbot, indexed_window, tmp_path):
+    from photofinder_testing.tinymodel.shapes import write_photos
+
+    window = indexed_window
+    embedder = window.library.embedder
+    qtbot.waitUntil(lambda: not embedder.is_loaded, timeout=30_000)
+    more = tmp_path / "more"
+    more.mkdir()
+    write_photos(more, 5, seed=99)
+    with qtbot.waitSignal(window.indexer.finished, timeout=60_000) as finished:
+        window.add_folder(str(more))
+    assert len(finished.args[0].added) == 5
+    assert window.library.store.count_without_vectors() == 0  # embedded, not just listed
+    hits = window.library.search_text("a red circle", 200)
+    assert {str(more)} <= {h.photo.folder for h in hits}  # the new photos have vectors
+    qtbot.waitUntil(lambda: not embedder.is_loaded, timeout=30_000)  # and it is freed again

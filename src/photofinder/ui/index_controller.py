@@ -261,6 +261,8 @@ class IndexController(QObject):
             self._set_state(IndexState.IDLE)
         if self.state == IndexState.IDLE:
             self._start_next()
+        if not self._running and not self._stopped:  # nothing left to index: free the model
+            Worker(self._library.release_model).start(background=True)
 
     def _on_model_failed(self, *_args) -> None:
         """No model for a while: list the photos that wait for it meanwhile."""

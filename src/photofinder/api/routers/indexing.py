@@ -27,6 +27,7 @@ async def index(body: IndexRequest, request: Request,
     def run() -> IndexSummary:
         folders = [library.add_folder(path) for path in body.paths]
         changes = library.index(folders)
+        library.release_model()  # the server idles with the text tower alone
         return IndexSummary(added=list(changes.added), updated=list(changes.updated),
                             removed=list(changes.removed),
                             problems=[Problem(path=p.path, reason=p.reason) for p in changes.problems],
