@@ -91,6 +91,9 @@ class Settings:
     # a local weights file (open_clip state dict); PHOTOFINDER_WEIGHTS overrides it
     weights: str = ""
     thumbnail_size: int = 160
+    # the grid's order: browsing "date" (taken, newest first) or "name"; searching also "relevance"
+    browse_order: str = "date"
+    search_order: str = "relevance"
     # how closely a photo must match a query to be shown: 1 (loose) to 5 (strict)
     search_strictness: int = 3
     # also write star ratings to XMP sidecars (IMG.jpg.xmp) for digiKam, darktable, Lightroom

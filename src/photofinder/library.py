@@ -25,6 +25,7 @@ from photofinder.feedback import RECENT_QUERIES, RecentQueries, learned_vector
 from photofinder.index_health import check_table_files
 from photofinder.folder_names import folders_below_roots, folders_named_in, resolve_folder
 from photofinder.presence import offline_folder_of, offline_folders
+from photofinder.photo_order import PhotoOrder, sort_photos
 from photofinder.query import Query, TextPart, parse_query
 from photofinder.query_runner import SearchResult, check_k, compose, images_query, query_id
 from photofinder.records import (
@@ -309,9 +310,10 @@ class Library:
 
     # --- browsing and searching ----------------------------------------------------
 
-    def photos(self, search_filter: SearchFilter | None = None) -> list[Photo]:
-        """Every indexed photo, newest first."""
-        return sorted(self.store.photos(search_filter), key=lambda p: p.taken_at, reverse=True)
+    def photos(self, search_filter: SearchFilter | None = None,
+               order: PhotoOrder = PhotoOrder.DATE) -> list[Photo]:
+        """Every indexed photo (passing the filter), newest first or in ``order``."""
+        return sort_photos(self.store.photos(search_filter), order)
 
     def search(self, query: Query | str, k: int = 50, *, search_filter: SearchFilter | None = None,
                include_weaker: bool = False, auto_folder: bool = True,

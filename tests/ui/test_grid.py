@@ -4,13 +4,14 @@ thumbnails load only when seen."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, QPointF, Qt
-from PySide6.QtGui import QHoverEvent, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QListView
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from photofinder.records import Photo
 from photofinder.ui.grid import GAP, PhotoGrid
@@ -18,10 +19,10 @@ from photofinder.ui.photo_model import LibraryModel
 
 
 
-def many_photos(count: int) -> list[Photo]:
+def many_photos(count: int, apart: timedelta = timedelta(minutes=1)) -> list[Photo]:
     start = datetime(2015, 1, 1)
     return [Photo(f"/library/{n // 1000}/{n}.jpg", f"/library/{n // 1000}", 2_000_000, n, "", 4000,
-                  3000, start + timedelta(minutes=n)) for n in range(count)]
+                  3000, start + n * apart) for n in range(count)]
 
 
 def test_hundred_thousand_tiles_paint_at_every_scroll_position(qtbot):
@@ -42,16 +43,10 @@ def test_hundred_thousand_tiles_paint_at_every_scroll_position(qtbot):
     assert grid.viewport().rect().intersects(grid.visualRect(last))
 
 
-class QtLoopGrid(PhotoGrid):
-    """Painted by QListView's own loop, for comparison."""
-
-    paintEvent = QListView.paintEvent
-
-
-def shown_grid(qtbot, photos: int, kind: type[PhotoGrid] = PhotoGrid) -> PhotoGrid:
+def shown_grid(qtbot, photos: int, apart: timedelta = timedelta(minutes=1)) -> PhotoGrid:
     model = LibraryModel()
-    model.set_photos(many_photos(photos))
-    grid = kind(160)
+    model.set_photos(many_photos(photos, apart))
+    grid = PhotoGrid(160)
     qtbot.addWidget(grid)
     grid.setModel(model)
     grid.resize(1000, 600)
@@ -60,48 +55,83 @@ def shown_grid(qtbot, photos: int, kind: type[PhotoGrid] = PhotoGrid) -> PhotoGr
     return grid
 
 
-def hover(viewport, position: QPoint) -> None:
-    """The pointer over a tile: moved there (ours asks where it is) and a hover event (Qt's loop
-    keeps the index the last one was over; the offscreen platform sends none)."""
-    QTest.mouseMove(viewport, position)
-    QApplication.sendEvent(viewport, QHoverEvent(QEvent.Type.HoverMove, QPointF(position),
-                                                 QPointF(position), QPointF(-1, -1)))
-
-
 @pytest.mark.parametrize("direction", [Qt.LayoutDirection.LeftToRight, Qt.LayoutDirection.RightToLeft])
-def test_grid_paints_what_qt_paints(qtbot, direction):
-    images = []
-    for kind in (PhotoGrid, QtLoopGrid):
-        grid = shown_grid(qtbot, 500, kind)
-        grid.setLayoutDirection(direction)
-        grid.photo_model().set_offline_folders(frozenset({"/library/0"}))
-        rows = grid.model()
-        grid.verticalScrollBar().setValue(grid.gridSize().height() * 3 // 2)  # rows cut at the top
-        grid.setFocus()
-        grid.setCurrentIndex(rows.index(12, 0))
-        for row in (10, 11, 13, 17):
-            grid.selectionModel().select(rows.index(row, 0), QItemSelectionModel.SelectionFlag.Select)
-        QApplication.processEvents()  # the delayed layout, before positions are taken
-        hover(grid.viewport(), grid.visualRect(rows.index(7, 0)).center())
-        images.append(grid.viewport().grab().toImage())
-    assert images[0] == images[1]
+def test_tiles_sit_under_their_month_header_and_are_found_where_painted(qtbot, direction):
+    grid = shown_grid(qtbot, 2000, timedelta(hours=1))  # about three months
+    grid.setLayoutDirection(direction)
+    QApplication.processEvents()
+    rows, layout = grid.model(), grid.grid_layout()
+    months = Counter(f"{p.taken_at:%B %Y}" for p in many_photos(2000, timedelta(hours=1)))
+    assert [s.title for s in layout.sections] == [f"{m} · {months[m]:,} photos"
+                                                 for m in ("March 2015", "February 2015", "January 2015")]
+    first_of_february = months["March 2015"]  # newest first: February starts after March
+    grid.scrollTo(rows.index(first_of_february, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    header_top = grid.visualRect(rows.index(first_of_february, 0)).top() - layout.header
+    assert header_top == 0  # scrolled to a month's first line shows its header too
+    header_middle = QPoint(grid.viewport().width() // 2, layout.header // 2)
+    assert not grid.indexAt(header_middle).isValid()
+    seen = 0
+    for row in range(first_of_february - 20, first_of_february + 40):
+        rect = grid.visualRect(rows.index(row, 0))
+        if grid.viewport().rect().contains(rect.center()):
+            assert grid.indexAt(rect.center()).row() == row
+            assert 0 <= rect.left() and rect.right() < grid.viewport().width()
+            seen += 1
+    assert seen >= 12
+    last_of_march = first_of_february - 1  # March ends on a short line, above February's header
+    assert grid.visualRect(rows.index(last_of_march, 0)).bottom() < header_top
+    mirrored = direction == Qt.LayoutDirection.RightToLeft
+    first = grid.visualRect(rows.index(first_of_february, 0))
+    assert (first.right() > grid.viewport().width() - first.width()) == mirrored
+    image = grid.viewport().grab().toImage()
+    band = [image.pixelColor(x, layout.header // 2) for x in range(0, image.width(), 2)]
+    assert len({c.rgb() for c in band}) > 1  # the title is drawn in the header band
+
+
+def test_keys_move_across_a_month_header_in_the_same_column(qtbot):
+    grid = shown_grid(qtbot, 2000, timedelta(hours=1))
+    rows, layout = grid.model(), grid.grid_layout()
+    march = layout.sections[0]
+    last_line_start = march.count - march.count % layout.columns if march.count % layout.columns \
+        else march.count - layout.columns
+    grid.setFocus()
+    grid.setCurrentIndex(rows.index(last_line_start + 1, 0))
+    QTest.keyClick(grid, Qt.Key.Key_Down)
+    assert grid.currentIndex().row() == march.count + 1  # February's first line, second column
+    QTest.keyClick(grid, Qt.Key.Key_Up)
+    assert grid.currentIndex().row() == last_line_start + 1
+
+
+def test_a_rubber_band_selects_the_tiles_it_meets(qtbot):
+    grid = shown_grid(qtbot, 500)
+    cell = grid.gridSize().width()
+    header = grid.grid_layout().header
+    viewport = grid.viewport()  # from the header (no tile) down over two lines of two tiles
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(cell // 2, header // 2))
+    QTest.mouseMove(viewport, QPoint(cell + cell // 2, header + cell + cell // 2))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(cell + cell // 2, header + cell + cell // 2))
+    columns = grid.grid_layout().columns
+    chosen = sorted(i.row() for i in grid.selectionModel().selectedIndexes())
+    assert chosen == [0, 1, columns, columns + 1]
 
 
 def test_a_frame_calls_into_python_once(qtbot, monkeypatch):
-    """Qt's loop calls the model's flags() and the delegate from C++ for every tile; each such
-    call must win the GIL back from busy workers (up to a switch interval each)."""
-    calls = []
+    """Qt's item loops call the model's flags() and the delegate from C++ for every tile; each
+    such call must win the GIL back from busy workers (up to a switch interval each). Ours
+    paints every visible tile from one paintEvent and never asks flags()."""
+    calls, painted = [], []
     original = LibraryModel.flags
     monkeypatch.setattr(LibraryModel, "flags", lambda self, index: calls.append(1) or original(self, index))
-    flags_per_frame = {}
-    for kind in (QtLoopGrid, PhotoGrid):
-        grid = shown_grid(qtbot, 1000, kind)
-        grid.verticalScrollBar().setValue(5000)
-        calls.clear()
-        grid.viewport().grab()  # paints now (repaint() does not before the window is on a screen)
-        flags_per_frame[kind] = len(calls)
-    assert flags_per_frame[QtLoopGrid] >= grid.visible_tiles() // 2
-    assert flags_per_frame[PhotoGrid] == 0
+    grid = shown_grid(qtbot, 1000)
+    paint = grid.delegate.paint
+    monkeypatch.setattr(grid.delegate, "paint", lambda *a: painted.append(1) or paint(*a))
+    grid.verticalScrollBar().setValue(5000)
+    calls.clear()
+    grid.viewport().grab()  # paints now (repaint() does not before the window is on a screen)
+    assert len(painted) >= grid.visible_tiles() // 2
+    assert calls == []
 
 
 def newer_photos(count: int) -> list[Photo]:

@@ -95,11 +95,10 @@ def test_the_rating_filter_narrows_the_library_and_searches(qtbot, indexed_windo
     assert len(result.hits) + result.found.weaker == len(rated)  # only the rated were searched
 
 
-def test_the_library_marks_each_month_and_the_heading_follows_the_scroll(qtbot, make_window, tmp_path,
-                                                                         wait_until_indexed, tiny_model):
+def test_the_library_has_a_header_row_per_month_and_the_heading_follows_the_scroll(
+        qtbot, make_window, tmp_path, wait_until_indexed, tiny_model):
     from datetime import datetime
 
-    from photofinder.ui.photo_model import MonthRole
     from photofinder_testing.tinymodel.shapes import write_photos
 
     photos = [p for p, _ in write_photos(tmp_path / "lib", 30, seed=9)]
@@ -110,11 +109,14 @@ def test_the_library_marks_each_month_and_the_heading_follows_the_scroll(qtbot, 
     window.add_folder(str(tmp_path / "lib"))
     wait_until_indexed(window, 30)
     model = window.library_ctl.model
-    months = [model.index(r).data(MonthRole) for r in range(30)]
-    assert [m for m in months if m] == ["March 2024", "February 2024", "January 2024"]
-    assert months[0] == "March 2024" and months[10] == "February 2024" and months[20] == "January 2024"
+    grid = window.content.library_grid
+    sections = grid.grid_layout().sections
+    assert [(s.start, s.title) for s in sections] == [
+        (0, "March 2024 · 10 photos"), (10, "February 2024 · 10 photos"),
+        (20, "January 2024 · 10 photos")]
+    assert grid.grid_layout().header > 0
     assert window.content.heading.text() == "All photos · 30, newest first · March 2024"
-    assert window.results_model.month_starting_at(0) is None  # results are by relevance
+    assert window.results_model.sections() == []  # results are by relevance
     window.content.library_grid.scrollToBottom()
     qtbot.waitUntil(lambda: window.content.heading.text().endswith("January 2024")
                     or window.content.heading.text().endswith("February 2024"))

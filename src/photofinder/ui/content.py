@@ -2,17 +2,20 @@
 
 Pages: the first-run invitation, the library grid, the results grid, and a
 notice (loading, nothing found). Library and results keep separate views, so
-going back to the library (Esc) returns to where the user was.
+going back to the library (Esc) returns to where the user was. Results are shown
+in the order chosen for searching; per query image, in one group for each.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from photofinder.photo_order import PhotoOrder, order_key
 from photofinder.ui.empty_state import EmptyLibrary, Notice
 from photofinder.ui.grid import PhotoGrid
-from photofinder.ui.photo_model import LibraryModel, PhotoListModel, PhotoRole
+from photofinder.ui.grid_layout import Section
+from photofinder.ui.photo_model import LibraryModel, PhotoListModel, count_label
 from photofinder.ui.search import SearchResult
 from photofinder.ui.search_bar import PartChips, QueryChips, part_chips
 
@@ -39,6 +42,11 @@ class ContentArea(QWidget):
         self.heading.setObjectName("heading")
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
         header.addWidget(self.heading, 1)
+        self.per_photo = QCheckBox("Results per photo")
+        self.per_photo.setToolTip("One group of results for each query photo, instead of the "
+                                  "photos most like all of them")
+        self.per_photo.setVisible(False)
+        header.addWidget(self.per_photo)
         self.weaker_link = QLabel()
         self.weaker_link.setObjectName("dimLabel")
         self.weaker_link.linkActivated.connect(self.weaker_requested)
@@ -60,8 +68,12 @@ class ContentArea(QWidget):
             self.pages.addWidget(page)
         layout.addWidget(self.pages, 1)
         self._results_model = results_model
+        self._library_model = library_model
         self._library_count = 0
+        self._result: tuple[SearchResult, str | None] | None = None  # shown last, for a new order
+        self.results_order = PhotoOrder.RELEVANCE
         self.library_grid.verticalScrollBar().valueChanged.connect(self._on_library_scrolled)
+        library_model.modelReset.connect(self._on_library_scrolled)  # a new order
 
     @property
     def grids(self) -> tuple[PhotoGrid, PhotoGrid]:
@@ -82,29 +94,48 @@ class ContentArea(QWidget):
 
     def _library_heading(self) -> str:
         """The count, and the month at the top of the view as it scrolls."""
-        top = self.library_grid.indexAt(QPoint(8, 8))
-        photo = top.data(PhotoRole) if top.isValid() else None
+        section = self.library_grid.section_at_top()
+        photo = self._library_model.photo_at(section.start) if section and section.count else None
+        if self._library_model.order is PhotoOrder.NAME:
+            return f"All photos · {self._library_count:,}, by name"
         month = f"{photo.taken_at:%B %Y}" if photo is not None else ""
         return f"All photos · {self._library_count:,}, newest first" + (f" · {month}" if month else "")
 
-    def _on_library_scrolled(self, _value: int) -> None:
+    def _on_library_scrolled(self, _value: int = 0) -> None:
         if self.pages.currentWidget() is self.library_grid:
             self.heading.setText(self._library_heading())
 
+    def set_results_order(self, order: PhotoOrder) -> None:
+        """Show results in ``order`` from now on (the ones shown now at once)."""
+        self.results_order = order
+        if self._result is not None and self.pages.currentWidget() is self.results_grid:
+            self.show_results(*self._result)
+
     def show_results(self, result: SearchResult, scope: str | None = None) -> None:
         found = result.found
-        self._results_model.set_photos([h.photo for h in result.hits], [h.score for h in result.hits])
+        self._result = (result, scope)
+        groups = result.groups or ((None, found),)
+        hits, sections = [], []
+        for image, group in groups:
+            ordered = self._in_results_order(group.hits)
+            if image is not None and ordered:
+                sections.append(Section(len(hits), len(ordered),
+                                        f"Like {image.label} · {count_label(len(ordered))}",
+                                        image.preview))
+            hits.extend(ordered)
+        self._results_model.set_photos([h.photo for h in hits], [h.score for h in hits], sections)
         self.part_chips.set_chips(part_chips(found, scope))
-        weaker = (f'<a href="#">Show {found.weaker:,} weaker matches</a>' if found.weaker else "")
-        if not result.hits:
+        weaker = (f'<a href="#">Show {result.weaker:,} weaker matches</a>' if result.weaker else "")
+        if not hits:
             self.show_notice(f"No good matches {result.query.describe()}.\n"
                              + ("Show the weaker matches, or try other words."
-                                if found.weaker else "Try other words, or add the folder that "
+                                if result.weaker else "Try other words, or add the folder that "
                                 "holds the photo."), back=True)
             self._set_weaker(weaker)
             return
         query = "" if result.query.images else f" {result.query.describe()}"  # the chips say it
-        self._set_heading(f"Best matches{query} · {len(result.hits):,} photos", back=True)
+        each = " for each photo" if result.groups else ""
+        self._set_heading(f"Best matches{query}{each} · {len(hits):,} photos", back=True)
         self._set_weaker(weaker)
         self.pages.setCurrentWidget(self.results_grid)
         self.results_grid.scrollToTop()
@@ -113,8 +144,15 @@ class ContentArea(QWidget):
         self.weaker_link.setText(link)
         self.weaker_link.setVisible(bool(link))
 
+    def _in_results_order(self, hits) -> list:
+        if self.results_order is PhotoOrder.RELEVANCE:
+            return list(hits)
+        key = order_key(self.results_order)
+        return sorted(hits, key=lambda hit: key(hit.photo))
+
     def show_collection(self, title: str, photos: list) -> None:
         """An album, favourites or rated photos, newest first, in the results grid."""
+        self._result = None
         self.part_chips.set_chips([])
         self._results_model.set_photos(photos)
         if not photos:

@@ -14,6 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.errors import PhotofinderError
+from photofinder.photo_order import PhotoOrder
 from photofinder.ui.gui_thread_tuning import freeze_long_lived
 from photofinder.ui.photo_model import LibraryListing, LibraryModel, ShownPhotos, count_below
 from photofinder.ui.workers import Worker
@@ -30,10 +31,12 @@ class LibraryController(QObject):
     folders_changed = Signal(dict)  # folder -> photo count, in library order
     folder_removed = Signal(str)
 
-    def __init__(self, library, model: LibraryModel, messages, parent=None):
+    def __init__(self, library, model: LibraryModel, messages, parent=None,
+                 order: PhotoOrder = PhotoOrder.DATE):
         super().__init__(parent)
         self._library = library
         self.model = model
+        self._order = order
         self._messages = messages
         self.is_loaded = False
         self._stopped = False
@@ -69,21 +72,32 @@ class LibraryController(QObject):
             self._read_again = True
             return
         self._reading = True
-        worker = Worker(self._read, self.model.shown())
+        worker = Worker(self._read, self.model.shown(), self._order)
         worker.returned.connect(self._on_read)
         worker.errored.connect(self._on_read_failed)
         worker.start()
 
-    def _read(self, shown: ShownPhotos):
+    def set_order(self, order: PhotoOrder) -> None:
+        """Show the library in ``order`` (sorted in a worker, then shown from the top)."""
+        if order is not self._order:
+            self._order = order
+            if self.is_loaded:
+                self.reload()
+
+    def _read(self, shown: ShownPhotos, order: PhotoOrder):
         started = time.perf_counter()
-        listing = LibraryListing.of(self._library.photos(), shown)
+        listing = LibraryListing.of(self._library.photos(), shown, order)
         return listing, time.perf_counter() - started
 
     def _on_read(self, result) -> None:
         listing, seconds = result
         self._reading = False
-        if self.is_loaded:
+        if listing.order is not self._order:  # the order changed while it was read
+            self._read_again = True
+        elif self.is_loaded and listing.order is self.model.order:
             self.model.sync(listing)
+        elif self.is_loaded:
+            self.model.set_library(listing)
         else:
             self.model.set_library(listing)
             self.is_loaded = True

@@ -46,6 +46,7 @@ from photofinder.ui.search import SearchController
 from photofinder.ui.search_bar import SearchBox
 from photofinder.ui.search_view import SearchView
 from photofinder.ui.settings_dialog import SettingsDialog
+from photofinder.ui.sort_choice import SortChoice
 from photofinder.ui.status_bar import IndexStatus, TileSlider
 from photofinder.ui.style import STYLE_SHEET
 from photofinder.ui.thumbnails import ThumbnailCache
@@ -80,7 +81,9 @@ class MainWindow(QMainWindow):
         self._listing_wait = QTimer(self, singleShot=True, interval=LISTING_WAIT_MS)
         self.indexer = IndexController(library, self.loader, messages, self)
         self.search = SearchController(library, self.loader, messages, self)
-        self.library_ctl = LibraryController(library, LibraryModel(self.thumbnails, self), messages, self)
+        self.sort_choice = SortChoice(library.settings, self)
+        self.library_ctl = LibraryController(library, LibraryModel(self.thumbnails, self), messages,
+                                             self, self.sort_choice.browse_order)
         self.results_model = PhotoListModel(self.thumbnails, self)
         self.actions = PhotoActions(messages, self)
         self.download_ui = ModelDownloadUi(self.loader, self, model_title(library.embedder.spec))
@@ -165,6 +168,7 @@ class MainWindow(QMainWindow):
         action(edit, "&Undo move to trash", self.organize.undo_trash)
         view = bar.addMenu("&View")
         view.addAction(self.issues.toggleViewAction())
+        view.addMenu(self.sort_choice.menu)
         action(view, "&Bigger thumbnails", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
         action(view, "&Smaller thumbnails", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
         helps = bar.addMenu("&Help")
@@ -192,6 +196,11 @@ class MainWindow(QMainWindow):
         self.search_box.paste_requested.connect(self.query_input.paste)
         self.query_input.folder_given.connect(self.add_folder)
         self.search.results.connect(self._on_results)
+        self.search.results.connect(lambda _result: self.sort_choice.set_searching(True))
+        self.search.cleared.connect(lambda: self.sort_choice.set_searching(False))
+        self.sort_choice.browse_changed.connect(self.library_ctl.set_order)
+        self.sort_choice.search_changed.connect(self.content.set_results_order)
+        self.content.set_results_order(self.sort_choice.search_order)
         self.search.status.connect(self.content.show_notice)
         self.search.status.connect(self._offer_the_model)
         self.search.cleared.connect(self._show_library)

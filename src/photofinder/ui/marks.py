@@ -1,5 +1,4 @@
-"""Stars and favourites in the grid: what each tile shows, and the keys that change them;
-and the month markers of the library grid.
+"""Stars and favourites in the grid: what each tile shows, and the keys that change them.
 
 The marks (a few thousand at most) are read from the user store once, in a worker,
 and kept here by path; the grids' models ask for a tile's mark (``MarkRole``) and
@@ -19,8 +18,6 @@ from photofinder.ui.workers import Worker
 STAR_COLOUR = QColor(255, 200, 40)
 HEART_COLOUR = QColor(235, 64, 90)
 SHADOW = QColor(0, 0, 0, 150)
-MONTH_BACK = QColor(40, 90, 170, 225)
-MONTH_TEXT = QColor(255, 255, 255)
 
 
 class MarkCache(QObject):
@@ -114,19 +111,6 @@ def paint_mark(painter: QPainter, frame: QRect, mark: tuple[int, bool] | None) -
         box = QRect(0, 0, metrics.horizontalAdvance("♥") + 8, metrics.height() + 2)
         box.moveTopRight(frame.topRight() + QPoint(-4, 4))
         _badge(painter, box, "♥", HEART_COLOUR)
-
-
-def paint_month(painter: QPainter, cell: QRect, month: str | None) -> None:
-    """A month's name over the top left of its first tile: the library's month markers."""
-    if not month:
-        return
-    font = QFont(painter.font())
-    font.setBold(True)
-    painter.setFont(font)
-    metrics = painter.fontMetrics()
-    box = QRect(0, 0, metrics.horizontalAdvance(month) + 12, metrics.height() + 4)
-    box.moveTopLeft(cell.topLeft() + QPoint(2, 2))
-    _badge(painter, box, month, MONTH_TEXT, MONTH_BACK)
 
 
 def _badge(painter: QPainter, box: QRect, text: str, colour: QColor,

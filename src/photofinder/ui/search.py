@@ -42,13 +42,19 @@ class QueryImage:
 class Query:
     """What the window asks: the box's text (in the query grammar), the query images,
     and how: weaker matches shown, a folder named in the text used as scope or not,
-    the folder chosen in the side panel."""
+    the folder chosen in the side panel, results for each query image apart or not."""
 
     text: str = ""
     images: tuple[QueryImage, ...] = ()
     show_weaker: bool = False
     auto_folder: bool = True
     scope: str | None = None
+    each: bool = False
+
+    @property
+    def per_image(self) -> bool:
+        """One group of results per query image (asked for, and more than one image)."""
+        return self.each and len(self.images) > 1
 
     def describe(self) -> str:
         if self.images:
@@ -62,23 +68,32 @@ class Query:
 @dataclass(frozen=True)
 class SearchResult:
     query: Query
-    found: object  # the core's query_runner.SearchResult
+    found: object  # the core's query_runner.SearchResult (per image: the first image's)
     seconds: float  # time the search itself took
+    groups: tuple[tuple[QueryImage, object], ...] = ()  # per image: (image, its core result)
 
     @property
     def hits(self) -> tuple[SearchHit, ...]:
+        if self.groups:
+            return tuple(hit for _image, found in self.groups for hit in found.hits)
         return self.found.hits
+
+    @property
+    def weaker(self) -> int:
+        return sum(found.weaker for _image, found in self.groups) if self.groups else self.found.weaker
 
 
 def run_query(library, query: Query, k: int, search_filter: SearchFilter | None = None):
-    """Run one query on the library (worker thread): the core's one search, narrowed by
-    the window's filter (rated photos, an album) and the folder chosen as scope."""
+    """Run one query on the library (worker thread): the core's one search (or one per
+    query image), narrowed by the window's filter (rated photos, an album) and the folder
+    chosen as scope. Per image, a list of results in the images' order."""
     parsed = parse_query(query.text).with_images(
         ImagePart(i.data if i.data is not None else i.path, i.label) for i in query.images)
     if query.scope:
         search_filter = dataclasses.replace(search_filter or SearchFilter(), folders=(query.scope,))
-    return library.search(parsed, k, search_filter=search_filter, include_weaker=query.show_weaker,
-                          auto_folder=query.auto_folder)
+    search = library.search_each if query.per_image else library.search
+    return search(parsed, k, search_filter=search_filter, include_weaker=query.show_weaker,
+                  auto_folder=query.auto_folder)
 
 
 class SearchController(QObject):
@@ -99,6 +114,7 @@ class SearchController(QObject):
         self._show_weaker = False
         self._auto_folder = True
         self._scope: str | None = None
+        self._each = False
         self._generation = 0
         self._pending: tuple[int, Query] | None = None
         self._running: int | None = None  # generation of the search in the worker
@@ -114,7 +130,7 @@ class SearchController(QObject):
     @property
     def query(self) -> Query:
         return Query(self._text, tuple(self._images), self._show_weaker, self._auto_folder,
-                     self._scope)
+                     self._scope, self._each)
 
     @property
     def is_active(self) -> bool:
@@ -158,6 +174,12 @@ class SearchController(QObject):
     def set_scope(self, folder: str | None) -> None:
         """The folder chosen in the side panel limits the search (None: everywhere)."""
         self._scope = folder
+        if self.is_active:
+            self.search_now()
+
+    def set_each(self, each: bool) -> None:
+        """"Results per photo": one group of results for each query image, or one for all."""
+        self._each = each
         if self.is_active:
             self.search_now()
 
@@ -240,6 +262,9 @@ class SearchController(QObject):
     def _timed_search(self, query: Query) -> SearchResult:
         started = time.perf_counter()
         found = run_query(self._library, query, RESULTS, self._filter)
+        if query.per_image:
+            return SearchResult(query, found[0], time.perf_counter() - started,
+                                tuple(zip(query.images, found)))
         return SearchResult(query, found, time.perf_counter() - started)
 
     def _on_results(self, result: SearchResult) -> None:

@@ -1,5 +1,6 @@
 """What the window does with a search beyond showing it: removable chips, "Show N weaker
-matches", thumbs up and down, and a folder chosen in the side panel as scope."""
+matches", thumbs up and down, a folder chosen in the side panel as scope, and "Results
+per photo" when there are several query images."""
 
 from __future__ import annotations
 
@@ -21,15 +22,20 @@ class SearchView(QObject):
         self._library_ctl = library_ctl
         self._messages = messages
         self._query_id: str | None = None
+        self._query_ids: dict[str, str] = {}  # per query image: each result's own search
         self.rating = ResultRating(content.results_grid)
         self.rating.rated.connect(self.rate)
         search.results.connect(self._on_results)
         content.weaker_requested.connect(search.show_weaker)
         content.part_chips.removed.connect(self.remove_chip)
         folders.list.itemClicked.connect(lambda item: self.scope_to(folders.current_folder()))
+        content.per_photo.toggled.connect(search.set_each)
+        search.images_changed.connect(lambda images: content.per_photo.setVisible(len(images) > 1))
 
     def _on_results(self, result) -> None:
         self._query_id = result.found.query_id
+        self._query_ids = {hit.photo.path: found.query_id
+                           for _image, found in result.groups for hit in found.hits}
 
     def rate(self, paths: list[str], rating: int) -> None:
         if self._query_id is None or not self._search.is_active:
@@ -37,7 +43,11 @@ class SearchView(QObject):
         word = "good" if rating > 5 else "bad"
         self._messages.info(f"Marked {len(paths)} photo{'s' * (len(paths) != 1)} {word}: "
                             "this search and ones like it learn from it")
-        self._search.rate(self._query_id, paths, rating)
+        by_search: dict[str, list[str]] = {}
+        for path in paths:
+            by_search.setdefault(self._query_ids.get(path, self._query_id), []).append(path)
+        for query_id, rated in by_search.items():
+            self._search.rate(query_id, rated, rating)
 
     def remove_chip(self, key: str) -> None:
         if key == "scope":
