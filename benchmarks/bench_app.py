@@ -1,7 +1,8 @@
 """The desktop app with 100,000 photos: cold start, rescan, memory, scrolling stalls.
 
 A library of 100,000 photo files (hard links to 200 small JPEGs, so it takes
-little disk) with synthetic 512-d vectors in the index, and ViT-B-32 loaded
+little disk) taken over 23 years (so the grid has ~275 month headers) with synthetic
+512-d vectors in the index, and ViT-B-32 loaded
 from a weights file as a user's downloaded model would be. In the same run:
   rescan     seconds for Library.index() over the unchanged library (stat only), in
              process as the command line runs it and with the survey in a child
@@ -52,6 +53,7 @@ from photofinder.user_data import UserData
 DIM = 512
 DISTINCT = 200
 QUERY = "a dog on a beach at sunset"
+TAKEN_EVERY_H = 2  # photos taken 2 hours apart: 100,000 span 23 years, ~275 month headers
 
 
 def weights_file() -> Path:
@@ -69,7 +71,7 @@ def weights_file() -> Path:
 def build_library(root: Path, count: int) -> Paths:
     """Photo files, settings and an index that matches them (made once, then reused)."""
     paths = Paths(data=root / "home", config=root / "home")
-    done = root / f"complete-{count}"
+    done = root / f"complete-{count}-{TAKEN_EVERY_H}h"
     if done.exists():
         return paths
     originals = root / "originals"
@@ -94,7 +96,7 @@ def build_library(root: Path, count: int) -> Paths:
                 os.link(originals / f"{i % DISTINCT}.jpg", path)
             stat = path.stat()
             batch.append(Photo(str(path), str(folder), stat.st_size, stat.st_mtime_ns, f"{i:032x}",
-                               640, 480, datetime(2015, 1, 1) + timedelta(minutes=i)))
+                               640, 480, datetime(2003, 1, 1) + timedelta(hours=TAKEN_EVERY_H * i)))
         vectors = rng.normal(size=(len(batch), DIM)).astype(np.float32)
         store.upsert(batch, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
     store.optimize()

@@ -120,3 +120,29 @@ def test_the_library_has_a_header_row_per_month_and_the_heading_follows_the_scro
     window.content.library_grid.scrollToBottom()
     qtbot.waitUntil(lambda: window.content.heading.text().endswith("January 2024")
                     or window.content.heading.text().endswith("February 2024"))
+
+
+def test_tiles_dragged_from_the_grid_onto_an_album_join_it(tiny_model, shape_folder):
+    """A real drag, with the window system's mouse events: pressed on a selected tile,
+    moved past the drag distance (Qt starts a QDrag), moved over the album in the side
+    panel and released there. The offscreen platform has no drag and drop, so the window
+    runs in a subprocess on the minimal platform."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from photofinder import organizing
+    from photofinder.library import Library
+
+    folder, _photos = shape_folder
+    library = Library()
+    library.add_folder(folder)
+    library.index()
+    album = library.user_data.create_album("Trip")
+    helper = [sys.executable, str(Path(__file__).parents[1] / "helpers" / "drag_onto_album.py")]
+    done = subprocess.run(helper, env=dict(os.environ, QT_QPA_PLATFORM="minimal"),
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    dragged = done.stdout.split()
+    assert len(dragged) == 2
+    assert organizing.album_paths(Library(), album.id) == set(dragged)

@@ -134,3 +134,31 @@ def test_listing_read_before_a_change_is_synced_in_full():
     model.sync(listing)
     assert paths(model) == [photo(n).path for n in reversed(range(10))]
     assert model.row_of(photo(99).path) is None
+
+
+def test_the_library_has_a_section_per_month_whose_counts_follow_inserts():
+    from photofinder.ui.photo_model import month_sections
+
+    model = LibraryModel()
+    days = [datetime(2024, 3, 5), datetime(2024, 3, 1), datetime(2024, 1, 31, 23, 59),
+            datetime(2024, 1, 1), datetime(2023, 12, 31)]
+    model.set_photos([Photo(f"/p/{n}.jpg", "/p", 1, 1, "", 1, 1, d) for n, d in enumerate(days)])
+    assert [(s.start, s.count, s.title) for s in model.sections()] == [
+        (0, 2, "March 2024 · 2 photos"), (2, 2, "January 2024 · 2 photos"),
+        (4, 1, "December 2023 · 1 photo")]
+    model.upsert([Photo("/p/new.jpg", "/p", 1, 1, "", 1, 1, datetime(2024, 1, 15))])
+    assert [s.title for s in model.sections()][1] == "January 2024 · 3 photos"
+    assert month_sections([]) == []
+
+
+def test_in_name_order_the_library_inserts_by_name_and_has_no_month_sections():
+    from photofinder.photo_order import PhotoOrder
+    from photofinder.ui.photo_model import LibraryListing
+
+    model = LibraryModel()
+    photos = [Photo(f"/p/{name}.jpg", "/p", 1, 1, "", 1, 1, datetime(2024, 1, day))
+              for name, day in (("b", 1), ("D", 2), ("a", 3))]
+    model.set_library(LibraryListing.of(photos, order=PhotoOrder.NAME))
+    model.upsert([Photo("/p/c.jpg", "/p", 1, 1, "", 1, 1, datetime(2030, 1, 1))])
+    assert [p.name for p in model.photos] == ["a.jpg", "b.jpg", "c.jpg", "D.jpg"]
+    assert model.sections() == [] and model.order is PhotoOrder.NAME
