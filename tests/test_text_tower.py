@@ -9,18 +9,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from test_clip_tokenizer import TRICKY_TEXTS
 
-from photofinder.clip_tokenizer import ClipTokenizer
 from photofinder.embedder import Embedder, ModelSpec, register_model_configs
 from photofinder.hardware import Placement
 from photofinder.text_tower import CONFIG_FILE, TextTower, export
 from photofinder_testing.tinymodel import MODEL_NAME
-
-TRICKY_TEXTS = [
-    "a dog on a beach at sunset", "A DOG  on\ta beach!!", "Ça va? naïve café — 東京タワー 🐶🌅",
-    "&amp;lt;b&amp;gt; don't we'll I'm", "x" * 500, "word " * 100, "", "   ",
-    "3.14159 2026-11-21 #tags @me", "<start_of_text>odd<end_of_text>", "ſtraße ﬁne", "\u200bzero",
-]
 
 
 def open_clip_model(arch: str):
@@ -35,16 +29,6 @@ def reference_vectors(model, tokenizer, texts) -> np.ndarray:
 
     with torch.inference_mode():
         return torch.nn.functional.normalize(model.encode_text(tokenizer(texts)), dim=-1).numpy()
-
-
-@pytest.mark.parametrize("context_length", [16, 77])
-def test_tokens_match_open_clip(context_length):
-    import open_clip
-
-    reference = open_clip.tokenize(TRICKY_TEXTS, context_length=context_length).tolist()
-    ours = ClipTokenizer(context_length)
-    for text, row in zip(TRICKY_TEXTS, reference):
-        assert ours(text) == [t for t in row if t != 0], text
 
 
 @pytest.mark.parametrize("arch", ["ViT-B-32", "MobileCLIP2-S0"])  # causal; bidirectional
@@ -114,3 +98,40 @@ def test_random_weights_are_never_saved(tmp_path):
     embedder = Embedder(ModelSpec(MODEL_NAME, pretrained="random"), tmp_path)
     assert embedder.text_tower_folder is None
     assert embedder.embed_texts(["a red circle"]).shape == (1, 64)
+
+
+def test_a_saved_tower_needs_neither_torch_nor_open_clip(tiny_weights, tmp_path):
+    """It keeps its own copy of the vocabulary: a runtime without them (a bundle) uses it."""
+    first = Embedder(ModelSpec(MODEL_NAME, weights=str(tiny_weights)), tmp_path,
+                     Placement("cpu", "fp32", 16))
+    expected = first.embed_texts(["a blue triangle", "Ça va, café?"])
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.modules.update(torch=None, open_clip=None)  # as if not installed
+        from pathlib import Path
+        from photofinder.text_tower import TextTower
+        tower = TextTower.open(Path({str(first.text_tower_folder)!r}))
+        print(json.dumps(tower.embed(["a blue triangle", "Ça va, café?"]).tolist()))
+    """)
+    out = json.loads(subprocess.run([sys.executable, "-c", script], check=True,
+                                    capture_output=True, text=True).stdout)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+def test_a_changed_model_never_uses_the_old_models_tower(tiny_weights, tmp_path):
+    import torch
+
+    old = Embedder(ModelSpec(MODEL_NAME, weights=str(tiny_weights)), tmp_path,
+                   Placement("cpu", "fp32", 16))
+    old_vector = old.embed_texts(["a red circle"])
+    state = torch.load(tiny_weights, weights_only=True)
+    state["text_projection"] = state["text_projection"].flip(1)  # another model, same shapes
+    changed = tmp_path / "retrained.pt"
+    torch.save(state, changed)
+    new = Embedder(ModelSpec(MODEL_NAME, weights=str(changed)), tmp_path, Placement("cpu", "fp32", 16))
+    assert new.text_tower_folder != old.text_tower_folder
+    model, tokenizer = open_clip_model(MODEL_NAME)
+    model.load_state_dict(state)
+    expected = reference_vectors(model, tokenizer, ["a red circle"])
+    np.testing.assert_allclose(new.embed_texts(["a red circle"]), expected, atol=1e-5)
+    assert not np.allclose(expected, old_vector, atol=1e-3)

@@ -1,27 +1,33 @@
-"""CLIP's byte-pair tokenizer without torch.
+"""CLIP's byte-pair tokenizer without torch or open_clip, quick to load.
 
 open_clip's ``SimpleTokenizer`` returns torch tensors, and importing it imports
 torch, torchvision and timm (about 3 s and 700 MB here). A text query needs only
 the token ids, so this is the same algorithm (OpenAI CLIP's, MIT licence) over the
-same vocabulary file that open_clip ships, returning plain lists. The text tower
-checks its ids against open_clip's before it is trusted (see ``text_tower``).
+same vocabulary file, returning plain lists. It is built for a one-off command-line
+search: only the part of the file that holds the merges is decompressed, and ftfy
+(text repair, 60 ms to import) is imported only for text that it could change.
+The text tower checks these ids against open_clip's before it is trusted, and
+keeps a copy of the vocabulary, so it needs no open_clip later (``text_tower``).
 """
 
 from __future__ import annotations
 
-import gzip
 import html
 import importlib.util
+import re
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
-import ftfy
 import regex
 
 VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"  # in the open_clip package
 MERGES = 49152 - 256 - 2
 START, END = "<start_of_text>", "<end_of_text>"
 WORD_CACHE = 20_000  # merged words remembered; queries repeat words
+# Text that ftfy.fix_text returns unchanged: printable ASCII without HTML entities
+# (its repairs all concern other characters; tests/test_clip_tokenizer.py checks this).
+PLAIN_TEXT = re.compile(r"[ -%'-~\t\n]*")
 
 
 def vocabulary_file() -> Path:
@@ -32,6 +38,21 @@ def vocabulary_file() -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"open_clip's {VOCAB_FILE} was not found")
+
+
+def read_merges(path: Path, count: int = MERGES) -> list[str]:
+    """The first ``count`` merges of a gzipped vocabulary file ("a b" per line, after a
+    header line), decompressing only as far as they go (a tenth of the file)."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pending = path.read_bytes()
+    text = b""
+    while text.count(b"\n") <= count and pending:
+        text += inflate.decompress(pending, 1 << 20)
+        pending = inflate.unconsumed_tail
+    lines = text.decode("utf-8", "ignore").split("\n")[1:count + 1]
+    if len(lines) < count or not all(line.count(" ") == 1 for line in (lines[0], lines[-1])):
+        raise ValueError(f"{path} is not a CLIP vocabulary file")
+    return lines
 
 
 @lru_cache(maxsize=None)
@@ -49,18 +70,26 @@ def _byte_to_char() -> dict[int, str]:
     return {b: chr(c) for b, c in zip(printable, chars)}
 
 
+def clean(text: str) -> str:
+    """open_clip's text cleaning: ftfy's repairs, HTML entities, runs of whitespace, case."""
+    if not PLAIN_TEXT.fullmatch(text):
+        import ftfy
+
+        text = html.unescape(html.unescape(ftfy.fix_text(text)))
+    return " ".join(text.split()).lower()
+
+
 class ClipTokenizer:
     """Text -> CLIP token ids: lower-cased, byte-pair encoded, framed by start and end."""
 
-    def __init__(self, context_length: int = 77):
+    def __init__(self, context_length: int = 77, vocabulary: Path | None = None):
         self.context_length = context_length
-        lines = gzip.open(vocabulary_file()).read().decode("utf-8").split("\n")
-        merges = [tuple(line.split()) for line in lines[1:MERGES + 1]]
+        merges = read_merges(vocabulary or vocabulary_file())
         symbols = list(_byte_to_char().values())
-        vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m) for m in merges]
-        vocab += [START, END]
-        self._ids = {token: i for i, token in enumerate(vocab)}
-        self._ranks = {merge: i for i, merge in enumerate(merges)}
+        vocab = [*symbols, *(s + "</w>" for s in symbols), *(m.replace(" ", "") for m in merges),
+                 START, END]
+        self._ids = dict(zip(vocab, range(len(vocab))))
+        self._ranks = dict(zip(merges, range(len(merges))))  # "a b": merges never hold spaces
         self._words: dict[str, list[str]] = {}
         self.start_id, self.end_id = self._ids[START], self._ids[END]
         self._pattern = regex.compile(
@@ -76,10 +105,9 @@ class ClipTokenizer:
         return ids
 
     def encode(self, text: str) -> list[int]:
-        text = " ".join(html.unescape(html.unescape(ftfy.fix_text(text))).split()).lower()
         byte_to_char = _byte_to_char()
         ids = []
-        for piece in self._pattern.findall(text):
+        for piece in self._pattern.findall(clean(text)):
             word = "".join(byte_to_char[b] for b in piece.encode("utf-8"))
             ids.extend(self._ids[part] for part in self._merged(word))
         return ids
@@ -91,11 +119,13 @@ class ClipTokenizer:
         if word in (START, END):
             return [word]
         parts = [*word[:-1], word[-1] + "</w>"]
+        ranks, unknown = self._ranks, len(self._ranks)
         while len(parts) > 1:
-            pairs = {(a, b) for a, b in zip(parts, parts[1:])}
-            best = min(pairs, key=lambda pair: self._ranks.get(pair, float("inf")))
-            if best not in self._ranks:
+            rank, at = min((ranks.get(f"{a} {b}", unknown), i)
+                           for i, (a, b) in enumerate(zip(parts, parts[1:])))
+            if rank == unknown:
                 break
+            best = (parts[at], parts[at + 1])
             merged, i = [], 0
             while i < len(parts):
                 if i < len(parts) - 1 and (parts[i], parts[i + 1]) == best:

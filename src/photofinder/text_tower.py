@@ -5,7 +5,8 @@ needs only the text half of the model. The first time a model is loaded with
 torch, its text weights are written beside the models as plain ``.npy`` arrays,
 after checking that this encoder gives the same vectors as open_clip's
 (``export``); later starts open them memory-mapped (``TextTower.open``) and embed
-queries with a few matrix products. With a causal mask, tokens after the end
+queries with a few matrix products. The folder also keeps the tokenizer's vocabulary,
+so it serves without open_clip installed. With a causal mask, tokens after the end
 token cannot change it, so only the words typed are computed: a short query
 costs a fraction of the full 77-token context.
 
@@ -26,7 +27,7 @@ from typing import Sequence
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from photofinder.clip_tokenizer import ClipTokenizer
+from photofinder.clip_tokenizer import VOCAB_FILE, ClipTokenizer, vocabulary_file
 
 log = logging.getLogger("photofinder.text")
 
@@ -58,11 +59,12 @@ class TowerConfig:
 class TextTower:
     """Embeds texts with the exported weights; thread-safe (read-only arrays)."""
 
-    def __init__(self, config: TowerConfig, arrays: dict[str, np.ndarray]):
+    def __init__(self, config: TowerConfig, arrays: dict[str, np.ndarray],
+                 vocabulary: Path | None = None):
         self.config = config
         self.arrays = arrays
         self.layers = len(arrays["in_weight"])
-        self.tokenizer = ClipTokenizer(config.context_length)
+        self.tokenizer = ClipTokenizer(config.context_length, vocabulary)
         self._blas = ThreadpoolController()  # after numpy has loaded its BLAS
 
     @classmethod
@@ -80,7 +82,8 @@ class TextTower:
         try:
             config = TowerConfig(**meta["config"])
             arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
-            return cls(config, arrays)
+            vocabulary = folder / VOCAB_FILE  # towers saved before it was kept use open_clip's
+            return cls(config, arrays, vocabulary if vocabulary.is_file() else None)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("ignoring the damaged text tower in %s: %s", folder, exc)
             return None
@@ -229,7 +232,8 @@ def _agreement(tower: TextTower, model, tokenizer) -> float:
 
     tokens = tokenizer(list(PROBE_TEXTS))
     for text, row in zip(PROBE_TEXTS, tokens.tolist()):
-        if tower.tokenizer(text) != [t for t in row if t != 0]:
+        ids = tower.tokenizer(text)
+        if ids + [0] * (len(row) - len(ids)) != row:  # 0 pads (and is "!": not stripped)
             return 0.0
     with torch.inference_mode():
         reference = model.encode_text(tokens.to(next(model.parameters()).device)).float().cpu().numpy()
@@ -250,6 +254,7 @@ def _write(folder: Path, config: TowerConfig, arrays: dict[str, np.ndarray]) -> 
                 np.save(f, array)
                 f.flush()
                 os.fsync(f.fileno())
+        shutil.copyfile(vocabulary_file(), staging / VOCAB_FILE)
         meta = {"format": FORMAT, "config": config.__dict__, "arrays": sorted(arrays)}
         (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
