@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow as pa  # not pyarrow.compute (0.1 s): a search from the snapshot never needs it
 
 from photofinder.atomic_file import write_json_atomically
 from photofinder.errors import IndexDamaged, StoreError
@@ -347,7 +346,7 @@ class PhotoStore:
                 self._table.add(data, on_bad_vectors="null")
             if self._in_memory is not None:
                 self._in_memory.remove_paths(sorted(replaced))
-                self._in_memory.append(data.filter(pc.is_valid(data.column("vector"))))
+                self._in_memory.append(data.filter(data.column("vector").is_valid()))
             self._maintain_if_due()
 
     def add_rows(self, rows: pa.Table) -> None:
@@ -355,7 +354,7 @@ class PhotoStore:
         the same paths."""
         if not rows.num_rows:
             return
-        has_vector = pc.is_valid(rows.column("vector")).to_pylist()
+        has_vector = rows.column("vector").is_valid().to_pylist()
         vectors = [v if ok else None for v, ok in zip(_vectors_of(rows), has_vector)]
         self.upsert(photos_from_arrow(rows), vectors)
 
@@ -597,7 +596,7 @@ class PhotoStore:
             query = self._table.search().select([*METADATA_COLUMNS, "vector"])
             for batch in (query.where(where) if where else query).limit(None).to_batches(20_000):
                 rows = pa.Table.from_batches([batch])
-                with_vectors = rows.filter(pc.is_valid(rows.column("vector")))
+                with_vectors = rows.filter(rows.column("vector").is_valid())
                 check_vectors(_vectors_of(with_vectors), str(self.table_dir))
                 yield rows
 
