@@ -8,7 +8,8 @@ import struct
 
 from PIL import Image
 
-_TYPES = {"ascii": 2, "short": 3, "long": 4}
+_TYPES = {"byte": 1, "ascii": 2, "short": 3, "long": 4, "srational": 10}
+_PACKED = {"byte": "B", "short": "H", "long": "I", "srational": "ii"}
 
 
 def exif_block(model: str = "Test Camera", orientation: int = 1,
@@ -40,14 +41,20 @@ def preview_jpeg(picture: Image.Image, size: tuple[int, int] = (160, 120)) -> by
 
 
 def _ifd(entries: list[tuple[int, str, object]], at: int, next_ifd: int = 0) -> bytes:
-    """An image file directory placed at offset ``at``, its long values right after it."""
+    """An image file directory placed at offset ``at``, its long values right after it.
+    A value is a string (ascii), a number, or a tuple of numbers (a srational is a
+    (numerator, denominator) pair)."""
     entries = sorted(entries)
     data_at = at + 2 + 12 * len(entries) + 4
     head, data = struct.pack("<H", len(entries)), b""
     for tag, kind, value in entries:
-        raw = (value.encode() + b"\0" if kind == "ascii"
-               else struct.pack("<H" if kind == "short" else "<I", value))
-        count = len(raw) if kind == "ascii" else 1
+        if kind == "ascii":
+            raw = value.encode() + b"\0"
+            count = len(raw)
+        else:
+            values = value if isinstance(value, tuple) else (value,)
+            flat = [n for v in values for n in (v if isinstance(v, tuple) else (v,))]
+            raw, count = struct.pack("<" + _PACKED[kind] * len(values), *flat), len(values)
         if len(raw) <= 4:
             field = raw.ljust(4, b"\0")
         else:

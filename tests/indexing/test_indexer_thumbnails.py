@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 
 import pytest
 from PIL import Image
@@ -85,3 +86,36 @@ def test_an_unwritable_thumbnail_folder_does_not_fail_indexing(library, tmp_path
     assert library.store.count() == 3
     said = [r for r in caplog.records if "thumbnails" in r.getMessage()]
     assert len(said) == 1
+
+
+def test_a_dng_is_indexed_from_its_preview_which_is_also_its_grid_thumbnail(library, tmp_path):
+    """The raw mosaic is blue, the embedded preview red: everything shown must be red, and
+    the size the sensor's."""
+    pytest.importorskip("rawpy")
+    from photofinder.indexing.images import load_thumbnail
+    from photofinder_testing.raw_files import write_dng
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    path, undated = folder / "IMG_0001.DNG", folder / "IMG_0002.dng"
+    write_dng(path, Image.new("RGB", (1200, 800), "blue"), (960, 640),
+              preview=Image.new("RGB", (12, 8), "red"), taken="2023:07:08 09:10:11")
+    write_dng(undated, Image.new("RGB", (600, 400), "blue"))
+    os.utime(undated, (1_600_000_000, 1_600_000_000))
+    thumbnails = library.paths.thumbnails
+    changes = Indexer(library.store, library.embedder, thumbnails=thumbnails).run([folder])
+    assert sorted(changes.added) == [str(path), str(undated)] and not changes.problems
+    photos = {p.path: p for p in library.store.photos()}
+    photo = photos[str(path)]
+    assert (photo.width, photo.height) == (1200, 800)
+    assert photo.taken_at.isoformat() == "2023-07-08T09:10:11"  # the DNG's date
+    # No date in the DNG: the file's time, not the 1970 of the EXIF LibRaw makes up.
+    assert photos[str(undated)].taken_at == datetime.fromtimestamp(1_600_000_000)
+    cached = thumbnail_of(thumbnails, path).convert("RGB")
+    assert cached.size == (DISK_PX, 171) and _red(cached.getpixel((100, 80)))
+    assert _red(load_thumbnail(path, 128).getpixel((60, 40)))  # a grid without the cache
+    assert library.search_text("a red square", 5)[0].photo.path == str(path)
+
+
+def _red(pixel) -> bool:
+    return pixel[0] > 200 and pixel[2] < 60

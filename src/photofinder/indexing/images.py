@@ -107,6 +107,7 @@ class _Decoded:
     width: int
     height: int
     exif: Image.Exif
+    taken_at: datetime | None  # by the camera's clock, if it says
 
 
 def load_image(path: str | Path, min_side: int, thumbnail_px: int = 0) -> LoadedImage:
@@ -198,19 +199,21 @@ def _opened(path: str | Path) -> Iterator[tuple[BinaryIO, datetime]]:
 
 
 def _decode_file(path: str | Path, source: BinaryIO, draft_box: DraftBox) -> _Decoded:
-    return _decode_raw(source, draft_box) if is_raw_name(str(path)) else _decode(source, draft_box)
+    return _decode_raw(path, draft_box) if is_raw_name(str(path)) else _decode(source, draft_box)
 
 
-def _decode_raw(source: BinaryIO, draft_box: DraftBox) -> _Decoded:
+def _decode_raw(path: str | Path, draft_box: DraftBox) -> _Decoded:
     """A RAW file through the JPEG preview its camera embedded (rawpy, no demosaicing):
     full-size or near it on most cameras, and a JPEG decode instead of seconds of raw
-    processing. The size recorded is the sensor image's."""
+    processing. The size recorded is the sensor image's. Opened by name: LibRaw then
+    reads the parts it needs, where an open file would be read whole (25 MB and more)."""
     import rawpy
 
     try:
-        with rawpy.imread(source) as raw:
+        with rawpy.imread(str(path)) as raw:
             thumb = raw.extract_thumb()
             sizes = raw.sizes
+            stamp = raw.other.timestamp  # the raw's own date; 1970 when it has none
     except (rawpy.LibRawError, *_DECODE_ERRORS) as error:
         detail = " ".join(str(error).split())[:80] or type(error).__name__
         raise ImageError(f"unreadable RAW file, or one without a preview: {detail}") from error
@@ -224,7 +227,11 @@ def _decode_raw(source: BinaryIO, draft_box: DraftBox) -> _Decoded:
         width, height = height, width
     if ExifTags.Base.Orientation not in decoded.exif and sizes.flip in turns:
         image = image.transpose(turns[sizes.flip])  # the preview is stored as the sensor sees
-    return _Decoded(image, width, height, decoded.exif)
+    # A preview without EXIF of its own gets one LibRaw makes ("dcraw"), dated 1970 when the
+    # raw file has no date: the file's time is the better guess then.
+    made_up = str(decoded.exif.get(ExifTags.Base.Software, "")).startswith("dcraw")
+    taken_at = stamp if stamp.year > 1970 else None if made_up else decoded.taken_at
+    return _Decoded(image, width, height, decoded.exif, taken_at)
 
 
 def _decode(source: BinaryIO, draft_box: DraftBox, max_pixels: int = MAX_PIXELS) -> _Decoded:
@@ -262,7 +269,7 @@ def _decode_opened(opened: Image.Image, draft_box: DraftBox, max_pixels: int) ->
         image = image.transpose(_UPRIGHT[orientation])
     if orientation in (5, 6, 7, 8):  # a quarter turn: the sides swap
         width, height = height, width
-    return _Decoded(image, width, height, exif)
+    return _Decoded(image, width, height, exif, _taken_at(exif))
 
 
 def _seek_embedded_preview(opened: Image.Image, needed: tuple[int, int]) -> None:
@@ -312,7 +319,7 @@ def _loaded(decoded: _Decoded, min_side: int, fallback_time: datetime,
     factor = min(image.size) // min_side
     if factor >= 2:
         image = image.reduce(factor)
-    taken_at = _taken_at(decoded.exif) or fallback_time
+    taken_at = decoded.taken_at or fallback_time
     return LoadedImage(image, decoded.width, decoded.height, taken_at, thumbnail,
                        has_exif=len(decoded.exif) > 0)
 
