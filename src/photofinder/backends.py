@@ -17,15 +17,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from photofinder.atomic_file import write_json_atomically
 from photofinder.hardware import cpu_has_fast_bf16, cpu_name
-
-if TYPE_CHECKING:
-    import torch
 
 log = logging.getLogger("photofinder.embed")
 
@@ -61,11 +56,11 @@ class TorchBackend:
         self.name = f"torch-{precision}"
         self.dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
-    def embed(self, batch: "torch.Tensor") -> np.ndarray:
+    def embed(self, batch) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            features = self.visual(batch.to(self.device, dtype=self.dtype))
+            features = self.visual(torch.as_tensor(batch).to(self.device, dtype=self.dtype))
         return unit_rows(features.float().cpu().numpy())
 
 
@@ -77,11 +72,19 @@ class OrtBackend:
         self.name = name
         self.precision = ONNX_BACKENDS[name][0]
         self.device = "cuda" if name == "onnx-cuda" else "cpu"
+        # ours: pixels -> features, any batch; a published export (Immich's): image ->
+        # embedding, one photo per run
+        wanted = session.get_inputs()[0]
+        self._input, self._output = wanted.name, session.get_outputs()[0].name
+        self._batch = wanted.shape[0] if isinstance(wanted.shape[0], int) else None
 
     def embed(self, batch) -> np.ndarray:
         pixels = np.ascontiguousarray(batch.numpy() if hasattr(batch, "numpy") else batch,
                                       dtype=np.float32)
-        return unit_rows(self.session.run(["features"], {"pixels": pixels})[0])
+        step = self._batch or max(len(pixels), 1)
+        return unit_rows(np.concatenate([
+            self.session.run([self._output], {self._input: pixels[start:start + step]})[0]
+            for start in range(0, max(len(pixels), 1), step)]))
 
 
 @dataclass(frozen=True)
@@ -123,21 +126,24 @@ def onnx_providers() -> list[str]:
 def open_onnx(folder: Path, meta: dict, name: str) -> OrtBackend | None:
     """A session for backend ``name`` on the exported files, or None where its provider is
     missing. Raises OSError-like errors from ONNX Runtime for damaged files."""
-    import onnxruntime
-
     precision, provider = ONNX_BACKENDS[name]
     if provider not in onnx_providers():
         return None
+    from photofinder.onnx_export import IMAGE_FILES
+
+    return OrtBackend(ort_session(folder / IMAGE_FILES[precision], provider), name)
+
+
+def ort_session(path: Path, provider: str = "CPUExecutionProvider"):
+    """An ONNX Runtime session on ``path``, set up to share the cores with decoding."""
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # its warnings about unused initialisers are noise here
     # Idle ONNX Runtime threads spin by default, taking the cores from the decode pool
     # that feeds them between batches.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    from photofinder.onnx_export import IMAGE_FILES
-
-    session = onnxruntime.InferenceSession(str(folder / IMAGE_FILES[precision]), options,
-                                           providers=[provider])
-    return OrtBackend(session, name)
+    return onnxruntime.InferenceSession(str(path), options, providers=[provider])
 
 
 def torch_candidates(visual_fp32, device: str) -> list[TorchBackend]:
@@ -165,11 +171,11 @@ def onnx_candidates(folder: Path, meta: dict, device: str) -> list[OrtBackend]:
     return found
 
 
-def choose(candidates: list, probes: "torch.Tensor", reference: np.ndarray) -> Choice:
+def choose(candidates: list, probes: np.ndarray, reference: np.ndarray) -> Choice:
     """The fastest candidate whose vectors of the probe photos agree with ``reference``
     (torch fp32's); candidates[0] must be torch fp32 itself."""
     repeats = -(-TIMING_BATCH // len(probes))
-    timing_batch = probes.repeat(repeats, 1, 1, 1)[:TIMING_BATCH]
+    timing_batch = np.concatenate([probes] * repeats)[:TIMING_BATCH]
     rates, agreements = {}, {}
     for candidate in candidates:
         try:

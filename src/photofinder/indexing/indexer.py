@@ -54,7 +54,7 @@ class _Prepared:
 
     stat: FileStat
     fingerprint: str
-    tensor: object = None  # torch.Tensor when the photo needs the model
+    tensor: object = None  # the model input (numpy) when the photo needs the model
     width: int = 0
     height: int = 0
     taken_at: object = None
@@ -283,12 +283,10 @@ class _Run:
         self._report_progress(stat.path)
 
     def _embed_pending(self) -> None:
-        import torch
-
         items, self.pending_embed = self.pending_embed, []
         if not items:
             return
-        vectors = self.embedder.embed_tensors(torch.stack([p.tensor for p in items]))
+        vectors = self.embedder.embed_tensors(np.stack([p.tensor for p in items]))
         for item, vector in zip(items, vectors):
             self._stage(item, vector, item.width, item.height, item.taken_at, item.likeness)
         self.counts["embedded"] += len(items)
