@@ -27,12 +27,14 @@ import numpy as np
 from photofinder import onnx_export
 from photofinder.atomic_file import write_json_atomically
 from photofinder.backends import (
-    CHOICES_FILE, ONNX_BACKENDS, TORCH_BACKENDS, BackendChoices, Choice, TorchBackend, choice_key,
-    choose, onnx_candidates, onnx_providers, open_onnx, torch_candidates, unit_rows, wanted_backend,
+    CHOICES_FILE, ONNX_BACKENDS, TORCH_BACKENDS, BackendChoices, Choice, OrtBackend, TorchBackend,
+    choice_key, choose, onnx_candidates, onnx_providers, open_onnx, ort_session, torch_candidates,
+    unit_rows, wanted_backend,
 )
 from photofinder.errors import ModelError, PhotofinderError
 from photofinder.fingerprint import fingerprint
-from photofinder.hardware import Placement, cpu_name, pick_placement
+from photofinder.hardware import Placement, cpu_name, importable, pick_placement
+from photofinder.image_preprocess import ImageTransform
 from photofinder.memory import return_freed_memory
 from photofinder.records import ModelInfo
 from photofinder.text_tower import TextTower, export as export_text_tower
@@ -51,6 +53,8 @@ MIN_AGREEMENT = 0.999  # cosine between reduced-precision and fp32 embeddings
 PRECISION_CHECKS_FILE = "precision-checks.json"  # in the models folder
 PROBE_PHOTOS = 8  # the first photos embedded are the probes the backends are tried on
 TEXT_TOWERS_DIR = "text-towers"  # in the models folder, one subfolder per model id
+# copies of open_clip's configs of the models the settings list (model_catalog)
+LISTED_MODEL_CONFIGS = Path(__file__).resolve().with_name("model_configs")
 # torch.nn.init functions that fill a fresh parameter: no-ops while a weights file loads.
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -89,6 +93,7 @@ def model_config(arch: str) -> dict:
     folders = model_config_folders()
     if spec and spec.submodule_search_locations:
         folders += [Path(p) / "model_configs" for p in spec.submodule_search_locations]
+    folders.append(LISTED_MODEL_CONFIGS)  # without open_clip
     for folder in folders:
         path = folder / f"{arch}.json"
         if path.is_file():
@@ -189,6 +194,8 @@ class Embedder:
         with self._lock:
             if self._backend is not None:
                 return self.info
+            if not importable("open_clip"):
+                return self._load_published_onnx(progress, cancel)
             started = time.perf_counter()
             try:
                 weights = self._resolve_weights(progress, cancel)
@@ -236,8 +243,8 @@ class Embedder:
 
     # --- embedding -----------------------------------------------------------
 
-    def preprocess(self, image: "Image.Image") -> "torch.Tensor":
-        """PIL image -> model input tensor; thread-safe, runs in decode workers."""
+    def preprocess(self, image: "Image.Image") -> np.ndarray:
+        """PIL image -> model input (3, size, size); thread-safe, runs in decode workers."""
         if self._preprocess is None:
             self.load()
         return self._preprocess(_central_band(image))
@@ -248,7 +255,8 @@ class Embedder:
         size = model_config(self.spec.arch)["vision_cfg"].get("image_size", 224)
         return max(size) if isinstance(size, (tuple, list)) else int(size)
 
-    def embed_tensors(self, batch: "torch.Tensor") -> np.ndarray:
+    def embed_tensors(self, batch) -> np.ndarray:
+        """Unit vectors of a batch of model inputs (an array of ``preprocess`` outputs)."""
         backend = self._backend
         while backend is None:  # not loaded yet, or released: (re)load
             self.load()
@@ -258,17 +266,15 @@ class Embedder:
             if self._choice_due:
                 self._choice_due = False
                 self._choosing = threading.Thread(
-                    target=self._choose_quietly, args=(batch[:PROBE_PHOTOS].clone(),),
+                    target=self._choose_quietly, args=(np.array(batch[:PROBE_PHOTOS], np.float32),),
                     name="pf-backend-choice", daemon=True)
                 self._choosing.start()
         return vectors
 
     def embed_images(self, images: Sequence["Image.Image"]) -> np.ndarray:
-        import torch
-
         if not images:
             return np.zeros((0, self.info.dimension if self.info else 0), np.float32)
-        return self.embed_tensors(torch.stack([self.preprocess(im) for im in images]))
+        return self.embed_tensors(np.stack([self.preprocess(im) for im in images]))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         self.prepare_for_text()
@@ -317,8 +323,11 @@ class Embedder:
         """How the model will run here, without loading it: as measured on an earlier
         start, else as placed (torch)."""
         placement = self._placement or pick_placement()
-        choice = self._decided_backend(placement) or Choice(
-            f"torch-{placement.precision}", placement.precision, placement.device, None)
+        if not importable("open_clip"):  # the published ONNX export, in ONNX Runtime
+            choice = Choice("onnx-fp32", "fp32", "cpu", None)
+        else:
+            choice = self._decided_backend(placement) or Choice(
+                f"torch-{placement.precision}", placement.precision, placement.device, None)
         return ModelInfo(model_id=self.spec.model_id, device=choice.device,
                          precision=choice.precision, dimension=embedding_dimension(self.spec.arch),
                          backend=choice.backend, agreement=choice.agreement)
@@ -359,14 +368,46 @@ class Embedder:
                 self._choices().put(self._choice_key(placement), None)
             return False
         if self._preprocess is None:
-            from open_clip.transform import PreprocessCfg, image_transform_v2
-
-            self._preprocess = image_transform_v2(PreprocessCfg(**meta["preprocess"]), is_train=False)
+            self._preprocess = ImageTransform.from_config(meta["preprocess"])
         self._backend, self._placement = backend, placement
         if self._model is not None and self._text_tower is not None:
             self._model = None  # text goes through the saved tower; nothing needs torch
         self._set_info(decided)
         return True
+
+    def _load_published_onnx(self, progress, cancel) -> ModelInfo:
+        """Without torch: both towers from the model's published ONNX export, downloaded on
+        first use, preprocessing in numpy (``image_preprocess``), ONNX Runtime on the CPU."""
+        from photofinder.published_onnx import (
+            IMAGE_MODEL, IMAGE_PREPROCESS, PublishedTextTower, read_json,
+        )
+        from photofinder.weights import ensure_onnx_export
+
+        if self.spec.weights or self.spec.pretrained in ("", RANDOM_WEIGHTS):
+            raise ModelError(
+                f"model {self.spec.model_id} needs torch and open_clip, which this install "
+                f"lacks; choose a listed model (Settings) or install photofinder with them")
+        try:
+            folder = ensure_onnx_export(self.spec.arch, self.spec.pretrained, self.models_dir,
+                                        progress, cancel)
+        except ModelError as exc:
+            self.weights_failure = str(exc)
+            raise
+        try:
+            self._preprocess = ImageTransform.from_config(read_json(folder, IMAGE_PREPROCESS))
+            self._backend = OrtBackend(ort_session(folder / IMAGE_MODEL), "onnx-fp32")
+            self._text_tower = PublishedTextTower(folder)
+        except ModelError:
+            raise
+        except Exception as exc:  # ONNX Runtime's errors for damaged files vary
+            detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else repr(exc)
+            raise ModelError(f"the ONNX model in {folder} cannot be used ({detail}); delete "
+                             f"the folder to download it again") from exc
+        self.weights_failure = None
+        self._placement = Placement("cpu", "fp32", (self._placement or pick_placement()).batch_size)
+        self._set_info(None)
+        log.info("model %s ready in ONNX Runtime from its published export", self.spec.model_id)
+        return self.info
 
     @staticmethod
     def _instead_of_onnx(decided: Choice, placement: Placement) -> Choice | None:
@@ -389,7 +430,7 @@ class Embedder:
         except Exception:  # torch keeps serving; the log says why
             log.exception("choosing the fastest backend failed; torch keeps embedding")
 
-    def choose_backend(self, probes: "torch.Tensor") -> Choice:
+    def choose_backend(self, probes: np.ndarray) -> Choice:
         """Make the ONNX files if need be, time every candidate on ``probes`` (preprocessed
         photos) against torch fp32, remember the winner and switch to it."""
         placement = self._placement or pick_placement()
@@ -491,12 +532,13 @@ class Embedder:
         register_model_configs()
         try:
             with _built_for_a_weights_file() if weights else _seeded():
-                model, _, preprocess = open_clip.create_model_and_transforms(self.spec.arch)
+                model = open_clip.create_model(self.spec.arch)
             if dtype is not None:
                 model.to(dtype)
             if weights:
                 open_clip.load_checkpoint(model, weights)
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
+            preprocess = ImageTransform.from_config(open_clip.get_model_preprocess_cfg(model))
         except PhotofinderError:
             raise
         except Exception as exc:  # a user's weights file can fail in any way

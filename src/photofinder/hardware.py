@@ -8,6 +8,7 @@ and ``PHOTOFINDER_DEVICE`` / ``PHOTOFINDER_PRECISION`` override both.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from dataclasses import dataclass
@@ -54,16 +55,26 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+@lru_cache(maxsize=None)
+def importable(module: str) -> bool:
+    """Whether ``module`` is installed (found, not imported). The torch-free bundle has
+    neither torch nor open_clip: a model then runs from its published ONNX export in ONNX
+    Runtime, and the search index is numpy's (``exact_index``)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def cpu_has_fast_bf16() -> bool:
     return any(flag in cpu_flags() for flag in FAST_BF16_CPU_FLAGS)
 
 
 def pick_device() -> str:
-    import torch
-
     wanted = os.environ.get("PHOTOFINDER_DEVICE", "").strip().lower()
     if wanted:
         return wanted
+    try:
+        import torch
+    except ImportError:  # the torch-free install: ONNX Runtime on the CPU
+        return "cpu"
     if torch.cuda.is_available():
         return "cuda"
     mps = getattr(torch.backends, "mps", None)

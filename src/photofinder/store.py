@@ -36,6 +36,7 @@ import pyarrow as pa  # not pyarrow.compute (0.1 s): a search from the snapshot 
 
 from photofinder.atomic_file import write_json_atomically
 from photofinder.errors import IndexDamaged, StoreError
+from photofinder.hardware import importable
 from photofinder.index_health import (
     FileChecksums, check_table_files, check_vectors, damaged, table_folder,
 )
@@ -562,8 +563,10 @@ class PhotoStore:
         return self._in_memory
 
     def _load_in_memory(self):
-        from photofinder.vector_index import VectorIndex  # imports torch
-
+        if importable("torch"):
+            from photofinder.vector_index import VectorIndex  # imports torch
+        else:  # the torch-free install: the same interface in numpy, exact scans
+            from photofinder.exact_index import ExactIndex as VectorIndex
         snapshot = self._fresh_snapshot()
         if snapshot is not None:
             return VectorIndex.from_snapshot(snapshot, pa.schema(METADATA_FIELDS))

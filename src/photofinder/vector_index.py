@@ -28,6 +28,7 @@ import torch
 from photofinder.hardware import cpu_has_fast_bf16
 from photofinder.partition_probe import PROBE_SHARE, probed_ranges
 from photofinder.records import Gate, SearchFilter
+from photofinder.row_filters import below, dates, filter_mask, gate_matrix, gates_passed, to_bools
 
 log = logging.getLogger("photofinder.vector_index")
 
@@ -115,7 +116,7 @@ class VectorIndex:
         index._count = len(mapped)
         index._alive = torch.ones(index._count, dtype=torch.bool)
         index._metadata = snapshot.metadata.cast(metadata_schema)
-        index._taken_us, index._has_date = _dates(index._metadata.column("taken_at"))
+        index._taken_us, index._has_date = dates(index._metadata.column("taken_at"))
         if snapshot.centroids is not None:
             index._partitions = Partitions(torch.from_numpy(np.array(snapshot.centroids)),
                                            np.array(snapshot.starts), snapshot.covered)
@@ -148,7 +149,7 @@ class VectorIndex:
         if rows.num_rows == 0:
             return
         vectors = _vectors_of(rows, self.dtype)
-        taken_us, has_date = _dates(rows.column("taken_at"))
+        taken_us, has_date = dates(rows.column("taken_at"))
         # A copy: slices of the reader's buffers would keep its whole batch alive, vectors
         # included (540 MB at 100k rows).
         metadata = (rows.select(self._metadata.column_names).cast(self._metadata.schema)
@@ -174,11 +175,11 @@ class VectorIndex:
 
     def remove_below(self, folder: str) -> None:
         """Remove ``folder`` itself and every path below it."""
-        self._remove(lambda column: _below(column, folder))
+        self._remove(lambda column: below(column, folder))
 
     def _remove(self, matching) -> None:
         with self._lock:
-            hit = torch.from_numpy(_to_bools(matching(self._metadata.column("path"))))
+            hit = torch.from_numpy(to_bools(matching(self._metadata.column("path"))))
             hit &= self._alive[:self._count]
             removed = int(hit.sum())
             if not removed:
@@ -267,25 +268,7 @@ class VectorIndex:
         key = (search_filter, self._generation)
         if self._mask_cache is not None and self._mask_cache[0] == key:
             return self._mask_cache[1]
-        n = self._count
-        mask = np.ones(n, dtype=bool)
-        if search_filter.paths is not None:
-            mask &= _to_bools(pc.is_in(self._metadata.column("path"),
-                                       value_set=pa.array(list(search_filter.paths), pa.string())))
-        if search_filter.folders:
-            paths = self._metadata.column("path")
-            inside = np.zeros(n, dtype=bool)
-            for folder in search_filter.folders:
-                inside |= _to_bools(_below(paths, folder))
-            mask &= inside
-        if search_filter.taken_after is not None:
-            mask &= self._has_date & (self._taken_us >= _microseconds(search_filter.taken_after))
-        if search_filter.taken_before is not None:
-            mask &= self._has_date & (self._taken_us < _microseconds(search_filter.taken_before))
-        if search_filter.types:
-            mask &= _to_bools(_has_type(self._metadata.column("path"), search_filter.types))
-        if search_filter.orientation:
-            mask &= _to_bools(_oriented(self._metadata, search_filter.orientation))
+        mask = filter_mask(self._metadata, self._taken_us, self._has_date, search_filter)
         tensor = torch.from_numpy(mask)
         self._mask_cache = (key, tensor)
         return tensor
@@ -403,45 +386,9 @@ def _available_memory() -> int:
         return 2**62
 
 
-def _dates(taken: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Capture times in microseconds, and which rows have one."""
-    return (pc.cast(taken, pa.int64()).fill_null(0).to_numpy(),
-            pc.is_valid(taken).to_numpy(zero_copy_only=False))
-
-
-def _below(paths: pa.ChunkedArray, folder: str):
-    folder = folder.rstrip("/")
-    return pc.or_(pc.equal(paths, folder), pc.starts_with(paths, folder + "/"))
-
-
 def _passing(rows: torch.Tensor, gates: tuple[Gate, ...], dtype: torch.dtype) -> torch.Tensor:
-    matrix = torch.from_numpy(np.stack([g.vector for g in gates]).astype(np.float32)).to(dtype)
-    scores = (rows @ matrix.T).float()
-    thresholds = torch.tensor([g.threshold for g in gates])
-    above = torch.tensor([g.above for g in gates])
-    return torch.where(above, scores >= thresholds, scores < thresholds).all(dim=1)
-
-
-def _has_type(paths: pa.ChunkedArray, types: tuple[str, ...]):
-    lower = pc.utf8_lower(paths)
-    found = pc.ends_with(lower, "." + types[0])
-    for extension in types[1:]:
-        found = pc.or_(found, pc.ends_with(lower, "." + extension))
-    return found
-
-
-def _oriented(metadata: pa.Table, orientation: str):
-    width, height = metadata.column("width"), metadata.column("height")
-    compare = {"portrait": pc.less, "landscape": pc.greater, "square": pc.equal}[orientation]
-    return pc.fill_null(compare(width, height), False)
-
-
-def _to_bools(array) -> np.ndarray:
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _microseconds(moment) -> int:
-    return pa.scalar(moment, pa.timestamp("us")).value
+    scores = (rows @ torch.from_numpy(gate_matrix(gates)).to(dtype)).float().numpy()
+    return torch.from_numpy(gates_passed(scores, gates))
 
 
 def _kmeans(vectors: torch.Tensor, partitions: int) -> torch.Tensor:

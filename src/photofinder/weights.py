@@ -7,6 +7,9 @@ start again from zero) and can be stopped only by an exception from its progress
 A download streams into ``<file>.part``, is checked against the published size and
 checksum, and only then becomes ``<file>``; a lock file lets one process download
 while another waits for it, so two never write the same part.
+
+Without torch and open_clip (the torch-free bundle), a model comes as its published
+ONNX export instead (``ensure_onnx_export``), fetched file by file the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import open_clip
 from filelock import FileLock, Timeout
 
 from photofinder.errors import OFFLINE_HINT, DownloadCancelled, DownloadError
@@ -46,6 +48,10 @@ HASH_CHUNK_BYTES = 1 << 22
 PROGRESS_INTERVAL_S = 0.1
 LOCK_POLL_S = 0.2  # how often a process waiting for another one's download checks cancel
 METADATA_TIMEOUT_S = 15
+# Published ONNX exports of open_clip models (see published_onnx): Immich's, one Hub
+# repository per model, named ARCH__PRETRAINED.
+ONNX_EXPORT_OWNER = "immich-app"
+ONNX_EXPORTS_DIR = "onnx-published"  # in the models folder, one subfolder per repository
 
 
 class _NotFound(DownloadError):
@@ -77,6 +83,53 @@ def weights_source(arch: str, tag: str) -> WeightsSource:
     url = weights_urls(arch, tag)[0]
     repo = urllib.parse.urlsplit(url).path.split("/resolve/")[0].strip("/")
     return WeightsSource(arch, tag, _file_name(url), f"{DEFAULT_BASE}/{repo}")
+
+
+def onnx_export_source(arch: str, tag: str) -> WeightsSource:
+    """The published ONNX export of ``arch``/``tag``: what an offline user needs to fetch."""
+    from photofinder.published_onnx import IMAGE_MODEL
+
+    return WeightsSource(arch, tag, IMAGE_MODEL,
+                         f"{DEFAULT_BASE}/{ONNX_EXPORT_OWNER}/{arch}__{tag}")
+
+
+def ensure_onnx_export(
+    arch: str,
+    tag: str,
+    models_dir: Path,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> Path:
+    """The folder of ``arch``/``tag``'s published ONNX export, downloaded on first use:
+    each file checked against its published size and SHA-256, resumable, locked; progress
+    counts the bytes of all of them. A failure's DownloadError carries ``source``."""
+    from photofinder.published_onnx import FILES
+
+    repo = f"{ONNX_EXPORT_OWNER}/{arch}__{tag}"
+    folder = models_dir / ONNX_EXPORTS_DIR / f"{arch}__{tag}"
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if not missing:
+        return folder
+    base = os.environ.get("PHOTOFINDER_DOWNLOAD_BASE", DEFAULT_BASE).rstrip("/")
+    what = f"the {arch} ONNX model"
+    try:
+        urls = {name: f"{base}/{repo}/resolve/main/{name}" for name in missing}
+        published = {name: remote_file(url, what) for name, url in urls.items()}
+        total = sum(p.size or 0 for p in published.values()) or None
+        before = 0
+        for name in missing:
+            def counted(done: int, _size: int | None, before: int = before) -> None:
+                progress(before + done, total)
+
+            log.info("downloading %s (%s bytes) from %s", name, published[name].size, urls[name])
+            download(urls[name], folder / name, counted if progress else None, cancel, what=what,
+                     sha256=published[name].sha256)
+            before += published[name].size or 0
+    except DownloadError as error:
+        error.source = onnx_export_source(arch, tag)
+        raise
+    log.info("downloaded the %s/%s ONNX export to %s", arch, tag, folder)
+    return folder
 
 
 def remote_file(url: str, what: str = "model weights") -> RemoteFile:
@@ -132,6 +185,8 @@ def file_sha256(path: Path, cancel: Cancel | None = None) -> str:
 
 def weights_urls(arch: str, tag: str) -> list[str]:
     """The URLs that may hold ``arch``/``tag`` weights, in the order to try them."""
+    import open_clip
+
     cfg = open_clip.get_pretrained_cfg(arch, tag)
     hf_hub = cfg.get("hf_hub", "")
     if hf_hub:

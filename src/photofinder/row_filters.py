@@ -1,0 +1,81 @@
+"""Which rows of a search index pass a search filter and the query's gates, in numpy and
+pyarrow: shared by the in-memory index (torch) and the exact one of torch-free installs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from photofinder.records import Gate, SearchFilter
+
+
+def filter_mask(metadata: pa.Table, taken_us: np.ndarray, has_date: np.ndarray,
+                search_filter: SearchFilter) -> np.ndarray:
+    """A bool per row of ``metadata``: does it pass ``search_filter``?"""
+    n = metadata.num_rows
+    mask = np.ones(n, dtype=bool)
+    if search_filter.paths is not None:
+        mask &= to_bools(pc.is_in(metadata.column("path"),
+                                  value_set=pa.array(list(search_filter.paths), pa.string())))
+    if search_filter.folders:
+        paths = metadata.column("path")
+        inside = np.zeros(n, dtype=bool)
+        for folder in search_filter.folders:
+            inside |= to_bools(below(paths, folder))
+        mask &= inside
+    if search_filter.taken_after is not None:
+        mask &= has_date & (taken_us >= _microseconds(search_filter.taken_after))
+    if search_filter.taken_before is not None:
+        mask &= has_date & (taken_us < _microseconds(search_filter.taken_before))
+    if search_filter.types:
+        mask &= to_bools(_has_type(metadata.column("path"), search_filter.types))
+    if search_filter.orientation:
+        mask &= to_bools(_oriented(metadata, search_filter.orientation))
+    return mask
+
+
+def gates_passed(scores: np.ndarray, gates: tuple[Gate, ...]) -> np.ndarray:
+    """Rows passing every gate, from their (rows, gates) cosines with the gates' vectors."""
+    thresholds = np.array([g.threshold for g in gates], np.float32)
+    above = np.array([g.above for g in gates])
+    return np.where(above, scores >= thresholds, scores < thresholds).all(axis=1)
+
+
+def gate_matrix(gates: tuple[Gate, ...]) -> np.ndarray:
+    """The gates' vectors as columns (dimension, gates), float32."""
+    return np.stack([g.vector for g in gates]).astype(np.float32).T
+
+
+def dates(taken: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Capture times in microseconds, and which rows have one."""
+    return (pc.cast(taken, pa.int64()).fill_null(0).to_numpy(),
+            pc.is_valid(taken).to_numpy(zero_copy_only=False))
+
+
+def below(paths: pa.ChunkedArray, folder: str):
+    """``folder`` itself and every path below it."""
+    folder = folder.rstrip("/")
+    return pc.or_(pc.equal(paths, folder), pc.starts_with(paths, folder + "/"))
+
+
+def to_bools(array) -> np.ndarray:
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _has_type(paths: pa.ChunkedArray, types: tuple[str, ...]):
+    lower = pc.utf8_lower(paths)
+    found = pc.ends_with(lower, "." + types[0])
+    for extension in types[1:]:
+        found = pc.or_(found, pc.ends_with(lower, "." + extension))
+    return found
+
+
+def _oriented(metadata: pa.Table, orientation: str):
+    width, height = metadata.column("width"), metadata.column("height")
+    compare = {"portrait": pc.less, "landscape": pc.greater, "square": pc.equal}[orientation]
+    return pc.fill_null(compare(width, height), False)
+
+
+def _microseconds(moment) -> int:
+    return pa.scalar(moment, pa.timestamp("us")).value
