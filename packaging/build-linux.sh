@@ -6,8 +6,17 @@
 # It makes its own build environment (build/venv-cpu) with the CPU-only torch, so the
 # bundle carries no CUDA libraries. Set TORCH_PIP_ARGS to install torch some other way,
 # e.g. from a local wheel:  TORCH_PIP_ARGS="torch==2.13.0+cpu torchvision==0.28.0"
+#
+# --torch-free builds the bundle without torch, torchvision and open_clip instead
+# (dist/torch-free/photofinder/ and a tarball named ...-torch-free.tar.gz): it embeds
+# with ONNX Runtime, fetching each model's published ONNX export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+variant=""
+if [ "${1:-}" = "--torch-free" ]; then
+    variant="-torch-free"
+    export PHOTOFINDER_TORCH_FREE=1
+fi
 PYTHON=${PYTHON:-python3}
 VENV=${BUILD_VENV:-build/venv-cpu}
 TORCH_PIP_ARGS=${TORCH_PIP_ARGS:-"torch torchvision --index-url https://download.pytorch.org/whl/cpu"}
@@ -25,18 +34,19 @@ if "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.version.cuda is None
 fi
 
 echo "== PyInstaller"
+distpath=dist${variant:+/torch-free}
 "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN \
-    --distpath dist --workpath build/pyinstaller packaging/photofinder.spec
+    --distpath "$distpath" --workpath "build/pyinstaller$variant" packaging/photofinder.spec
 
-app=dist/photofinder
+app=$distpath/photofinder
 cp resources/photofinder.desktop resources/photofinder-256.png resources/photofinder.svg "$app/"
 cp packaging/install-linux.sh "$app/install.sh"
 chmod +x "$app/install.sh"
 
 version=$("$VENV/bin/python" -c "from importlib.metadata import version; print(version('photofinder'))")
-tarball="dist/photofinder-$version-linux-$(uname -m).tar.gz"
+tarball="dist/photofinder-$version-linux-$(uname -m)$variant.tar.gz"
 echo "== $tarball"
-tar -C dist -czf "$tarball" photofinder
+tar -C "$distpath" -czf "$tarball" photofinder
 
 echo "built in $(( $(date +%s) - started )) s"
 du -sh "$app" "$tarball"
