@@ -83,10 +83,10 @@ def pipeline_rate(embedder: Embedder, photos: list[Path]) -> float:
         for tensor in pool.map(prepare, photos):
             tensors.append(tensor)
             if len(tensors) == embedder.batch_size:
-                embedder.embed_tensors(torch.stack(tensors))
+                embedder.embed_tensors(np.stack(tensors))
                 tensors = []
         if tensors:
-            embedder.embed_tensors(torch.stack(tensors))
+            embedder.embed_tensors(np.stack(tensors))
     return len(photos) / (time.perf_counter() - started)
 
 
