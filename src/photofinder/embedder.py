@@ -491,6 +491,15 @@ class Embedder:
         path = Path(path).expanduser()
         if not path.is_file():
             raise ModelError(f"not a file: {path}")
+        if not importable("open_clip"):
+            from photofinder.published_onnx import FILES
+            from photofinder.weights import onnx_export_folder, onnx_export_source
+
+            arch, tag = self.spec.arch, self.spec.pretrained
+            raise ModelError(
+                f"this install (without torch) cannot check a weights file; put the files "
+                f"{', '.join(FILES)} of {onnx_export_source(arch, tag).page} into "
+                f"{onnx_export_folder(self.models_dir, arch, tag)}")
         source = weights_source(self.spec.arch, self.spec.pretrained)
         names = [url.rsplit("/", 1)[-1] for url in weights_urls(self.spec.arch, self.spec.pretrained)]
         # open_clip reads a file by its extension: safetensors, or else a torch pickle

@@ -9,6 +9,10 @@ image tower beside ViT-B-32's in the same run (the ratio is what indexing pays).
 other open_clip model can still be typed in by name. The multilingual ones
 (xlm-roberta-base-ViT-B-32: 37.8 COCO R@1, about 100 languages) are not listed: their text tower
 needs Hugging Face ``transformers``, which photofinder does not install.
+
+``onnx_export`` names the model's published ONNX export (Immich's, on the Hub), what an
+install without torch downloads instead of the weights; Immich renamed some tags
+(laion2b_s34b_b79k -> laion2b-s34b-b79k) and publishes no export of some models.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class KnownModel:
     flickr_r1: float  # Flickr30k text -> image recall@1, %
     flickr_r5: float
     languages: str
+    onnx_export: str = ""  # Hub repository of its published ONNX export; "" if none
 
     @property
     def photos_per_second(self) -> float:
@@ -46,15 +51,17 @@ class KnownModel:
 
 KNOWN_MODELS = (
     KnownModel("ViT-B-32", "laion2b_s34b_b79k", "ViT-B/32 LAION-2B (recommended)",
-               605, 1.00, 39.3, 65.4, 66.8, 88.4, "English"),
+               605, 1.00, 39.3, 65.4, 66.8, 88.4, "English",
+               "immich-app/ViT-B-32__laion2b-s34b-b79k"),
     KnownModel("ViT-B-32-256", "datacomp_s34b_b86k", "ViT-B/32-256 DataComp",
                605, 0.84, 39.9, 65.4, 64.9, 87.2, "English"),
     KnownModel("ViT-B-16", "laion2b_s34b_b88k", "ViT-B/16 LAION-2B (better, 3x slower)",
                598, 0.31, 42.3, 67.7, 69.8, 90.4, "English"),
     KnownModel("ViT-L-14", "laion2b_s32b_b82k", "ViT-L/14 LAION-2B (best, 20x slower)",
-               1710, 0.05, 46.5, 71.1, 75.5, 92.9, "English"),
+               1710, 0.05, 46.5, 71.1, 75.5, 92.9, "English",
+               "immich-app/ViT-L-14__laion2b-s32b-b82k"),
     KnownModel("ViT-B-32", "openai", "ViT-B/32 OpenAI (original CLIP)",
-               605, 1.00, 30.4, 55.9, 58.8, 83.6, "English"),
+               605, 1.00, 30.4, 55.9, 58.8, 83.6, "English", "immich-app/ViT-B-32__openai"),
 )
 
 

@@ -49,7 +49,7 @@ PROGRESS_INTERVAL_S = 0.1
 LOCK_POLL_S = 0.2  # how often a process waiting for another one's download checks cancel
 METADATA_TIMEOUT_S = 15
 # Published ONNX exports of open_clip models (see published_onnx): Immich's, one Hub
-# repository per model, named ARCH__PRETRAINED.
+# repository per model, ARCH__PRETRAINED unless the catalog names it (model_catalog).
 ONNX_EXPORT_OWNER = "immich-app"
 ONNX_EXPORTS_DIR = "onnx-published"  # in the models folder, one subfolder per repository
 
@@ -85,12 +85,30 @@ def weights_source(arch: str, tag: str) -> WeightsSource:
     return WeightsSource(arch, tag, _file_name(url), f"{DEFAULT_BASE}/{repo}")
 
 
+def onnx_export_repo(arch: str, tag: str) -> str:
+    """The Hub repository of ``arch``/``tag``'s published ONNX export."""
+    from photofinder.model_catalog import KNOWN_MODELS, known_model
+
+    listed = known_model(arch, tag)
+    if listed is None:
+        return f"{ONNX_EXPORT_OWNER}/{arch}__{tag}"
+    if not listed.onnx_export:
+        exported = ", ".join(m.name for m in KNOWN_MODELS if m.onnx_export)
+        raise DownloadError(f"{listed.name} has no published ONNX export, which this install "
+                            f"(without torch) needs; choose one that has: {exported}")
+    return listed.onnx_export
+
+
+def onnx_export_folder(models_dir: Path, arch: str, tag: str) -> Path:
+    """Where ``arch``/``tag``'s published ONNX export is kept."""
+    return models_dir / ONNX_EXPORTS_DIR / onnx_export_repo(arch, tag).rsplit("/", 1)[-1]
+
+
 def onnx_export_source(arch: str, tag: str) -> WeightsSource:
     """The published ONNX export of ``arch``/``tag``: what an offline user needs to fetch."""
     from photofinder.published_onnx import IMAGE_MODEL
 
-    return WeightsSource(arch, tag, IMAGE_MODEL,
-                         f"{DEFAULT_BASE}/{ONNX_EXPORT_OWNER}/{arch}__{tag}")
+    return WeightsSource(arch, tag, IMAGE_MODEL, f"{DEFAULT_BASE}/{onnx_export_repo(arch, tag)}")
 
 
 def ensure_onnx_export(
@@ -105,8 +123,8 @@ def ensure_onnx_export(
     counts the bytes of all of them. A failure's DownloadError carries ``source``."""
     from photofinder.published_onnx import FILES
 
-    repo = f"{ONNX_EXPORT_OWNER}/{arch}__{tag}"
-    folder = models_dir / ONNX_EXPORTS_DIR / f"{arch}__{tag}"
+    repo = onnx_export_repo(arch, tag)
+    folder = onnx_export_folder(models_dir, arch, tag)
     missing = [name for name in FILES if not (folder / name).is_file()]
     if not missing:
         return folder

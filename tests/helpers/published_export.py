@@ -20,10 +20,9 @@ def published_files(weights: Path, folder: Path) -> dict[str, bytes]:
     import open_clip
     import torch
 
-    from photofinder.embedder import register_model_configs
-    from photofinder_testing.tinymodel import MODEL_NAME
+    from photofinder_testing.tinymodel import MODEL_NAME, register_config
 
-    register_model_configs()
+    register_config()
     model = open_clip.create_model(MODEL_NAME)
     open_clip.load_checkpoint(model, str(weights))
     model.eval()
