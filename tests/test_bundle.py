@@ -3,7 +3,9 @@ environment, no Python on PATH. Its commands answer; its window opens on a virtu
 screen (Xvfb) and, offline, lists a folder's photos without the model.
 
 Slow, and it needs a build: packaging/release-check.sh runs it, or
-``PHOTOFINDER_TEST_BUNDLE=dist/photofinder pytest tests/test_bundle.py``.
+``PHOTOFINDER_TEST_BUNDLE=dist/photofinder pytest tests/test_bundle.py``. The torch-free
+bundle (``build-linux.sh --torch-free``: dist/torch-free/photofinder) must also index and
+search with a model's published ONNX export, fetched from a Hub-like server.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.hub_server import running_hub
+from helpers.published_export import PRETRAINED, published_files
+from photofinder.config import Settings
+from photofinder_testing.tinymodel import CONFIG_DIR, MODEL_NAME
 from photofinder_testing.tinymodel.shapes import write_photos
 
 pytestmark = pytest.mark.slow
@@ -92,6 +98,27 @@ def test_the_bundled_window_opens_and_lists_photos_offline(bundle, tmp_path):
             window.kill()
         screen.terminate()
         screen.wait(timeout=10)
+
+
+def test_the_torch_free_bundle_indexes_and_searches_with_a_published_export(
+        bundle, tiny_weights, tmp_path):
+    if (bundle.parent / "_internal" / "torch").exists():
+        pytest.skip("a bundle with torch: the torch-free one is dist/torch-free/photofinder")
+    write_photos(tmp_path / "photos", 12, seed=5)
+    home = tmp_path / "photofinder"
+    home.mkdir()
+    Settings(model=MODEL_NAME, pretrained=PRETRAINED).save(home / "settings.json")
+    with running_hub() as hub:
+        hub.files = published_files(tiny_weights, tmp_path / "export")
+        env = user_environment(tmp_path, PHOTOFINDER_DOWNLOAD_BASE=hub.base,
+                               PHOTOFINDER_MODEL_CONFIGS=str(CONFIG_DIR))
+        indexed = run(bundle, "index", str(tmp_path / "photos"), env=env)
+        assert indexed.returncode == 0, indexed.stderr
+        found = run(bundle, "search", "a red circle", "--json", "--all", env=env)
+    assert found.returncode == 0, found.stderr
+    assert len(json.loads(found.stdout)) == 12
+    status = json.loads(run(bundle, "status", "--json", env=env).stdout)
+    assert status["photos_without_vectors"] == 0 and status["backend"] == "onnx-fp32"
 
 
 def _wait_for(condition, what: str, process: subprocess.Popen | None = None) -> None:
