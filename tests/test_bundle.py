@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from helpers.hub_server import running_hub
-from helpers.published_export import PRETRAINED, published_files
 from photofinder.config import Settings
+from photofinder_testing.published_export import PRETRAINED, published_files
 from photofinder_testing.tinymodel import CONFIG_DIR, MODEL_NAME
 from photofinder_testing.tinymodel.shapes import write_photos
 

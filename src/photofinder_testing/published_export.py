@@ -1,7 +1,8 @@
-"""The tiny shapes model published as Immich publishes open_clip models on the Hub
+"""An open_clip model exported as Immich publishes them on the Hub
 (``photofinder.published_onnx``): config, each tower as ONNX taking one input at a
 time, the image preprocessing config and CLIP's tokenizer in its Hugging Face form.
-Made here with torch, served by tests/helpers/hub_server.py to a torch-free process."""
+Made here with torch: the tests serve the tiny model's (tests/helpers/hub_server.py)
+to a torch-free process; benchmarks/bench_torch_free.py times ViT-B-32's."""
 
 from __future__ import annotations
 
@@ -18,15 +19,25 @@ PRETRAINED = "shapes"  # the tag the tiny model is "published" under
 def published_files(weights: Path, folder: Path) -> dict[str, bytes]:
     """URL path -> bytes of every file of the tiny model's export (written into ``folder``)."""
     import open_clip
-    import torch
 
     from photofinder_testing.tinymodel import MODEL_NAME, register_config
 
     register_config()
     model = open_clip.create_model(MODEL_NAME)
     open_clip.load_checkpoint(model, str(weights))
+    export_like_immich(model, MODEL_NAME, folder)
+    repo = f"/{ONNX_EXPORT_OWNER}/{MODEL_NAME}__{PRETRAINED}/resolve/main"
+    return {f"{repo}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+            for path in folder.rglob("*") if path.is_file()}
+
+
+def export_like_immich(model, arch: str, folder: Path) -> None:
+    """Write ``model`` (open_clip, architecture ``arch``) into ``folder`` in Immich's layout."""
+    import open_clip
+    import torch
+
     model.eval()
-    config = open_clip.get_model_config(MODEL_NAME)
+    config = open_clip.get_model_config(arch)
     size, context = config["vision_cfg"]["image_size"], config["text_cfg"]["context_length"]
     (folder / "visual").mkdir(parents=True, exist_ok=True)
     (folder / "textual").mkdir(parents=True, exist_ok=True)
@@ -38,9 +49,6 @@ def published_files(weights: Path, folder: Path) -> dict[str, bytes]:
     _export(_unit_vectors(model.encode_text), torch.ones(1, context, dtype=torch.int32), "text",
             folder / "textual" / "model.onnx")
     (folder / "textual" / "tokenizer.json").write_text(json.dumps(_hugging_face_tokenizer()))
-    repo = f"/{ONNX_EXPORT_OWNER}/{MODEL_NAME}__{PRETRAINED}/resolve/main"
-    return {f"{repo}/{path.relative_to(folder).as_posix()}": path.read_bytes()
-            for path in folder.rglob("*") if path.is_file()}
 
 
 def _unit_vectors(encode):
