@@ -9,6 +9,13 @@ in the same run:
 and the ratio of end-to-end to the bound 1 / (1/E + 1/D) that the two stages
 allow when they share the cores. Random weights: the cost does not depend on them.
 
+On a shared machine the cores a phase gets vary from one second to the next, and
+the wall-clock ratio with them. So each phase also reports the cores it used (CPU
+seconds / wall seconds), and "work" compares CPU seconds a photo: the two stages
+measured alone (E and D phases) against the end-to-end run. A work ratio near 1
+says the pipeline adds no work of its own; a wall ratio below it, with fewer cores
+used end to end than in the E and D phases, says the run got less of the machine.
+
     python benchmarks/bench_indexing.py [--photos 48] [--backends torch-fp32,onnx-int8]
         [--sets 12mp,12mp-mpf,640px]
 """
@@ -16,6 +23,7 @@ allow when they share the cores. Random weights: the cost does not depend on the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -92,6 +100,23 @@ def end_to_end(embedder: Embedder, photos: list[Path]) -> float:
     return len(photos) / elapsed
 
 
+class Cpu:
+    """CPU seconds (all threads) and wall seconds of a ``with`` block."""
+
+    def __enter__(self) -> "Cpu":
+        self._times, self._wall = os.times(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        now = os.times()
+        self.seconds = (now.user - self._times.user) + (now.system - self._times.system)
+        self.wall = time.perf_counter() - self._wall
+
+    @property
+    def cores(self) -> float:
+        return self.seconds / max(self.wall, 1e-9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=48)
@@ -103,7 +128,8 @@ def main() -> None:
     workers = max(2, torch.get_num_threads())
     print(f"device cpu, torch threads {torch.get_num_threads()}; "
           + ", ".join(f"{name}: {len(photos)} photos" for name, photos in sets.items()))
-    print(f"{'backend':11} {'set':9} {'E emb/s':>8} {'D dec/s':>8} {'bound':>7} {'e2e/s':>7} {'ratio':>6}")
+    print(f"{'backend':11} {'set':9} {'E emb/s':>8} {'D dec/s':>8} {'bound':>7} {'e2e/s':>7} "
+          f"{'ratio':>6} {'cores E/D/e2e':>14} {'work ratio':>10}")
     models = Path(tempfile.mkdtemp())  # the ONNX export, made once per run
     for backend in args.backends.split(","):
         if backend == "torch-bf16" and not cpu_has_fast_bf16():
@@ -112,13 +138,19 @@ def main() -> None:
         embedder = Embedder(ModelSpec(args.model, RANDOM_WEIGHTS), models,
                             Placement("cpu", precision, 32), backend=backend)
         embedder.load()
-        e = embed_only(embedder, 64)
+        with Cpu() as e_cpu:
+            e = embed_only(embedder, 64)
+        e_work = e_cpu.seconds / (e * e_cpu.wall)  # CPU seconds a photo (the warm-up is in)
         for name, photos in sets.items():
-            d = decode_only(embedder, photos, workers)
+            with Cpu() as d_cpu:
+                d = decode_only(embedder, photos, workers)
             bound = 1 / (1 / e + 1 / d)
-            e2e = end_to_end(embedder, photos)
+            with Cpu() as run:
+                e2e = end_to_end(embedder, photos)
+            work = (e_work + d_cpu.seconds / (d * d_cpu.wall)) / (run.seconds / len(photos))
             print(f"{embedder.info.backend:11} {name:9} {e:8.1f} {d:8.1f} {bound:7.1f} "
-                  f"{e2e:7.1f} {e2e / bound:6.2f}", flush=True)
+                  f"{e2e:7.1f} {e2e / bound:6.2f} {e_cpu.cores:4.2f}/{d_cpu.cores:4.2f}/{run.cores:4.2f} "
+                  f"{work:10.2f}", flush=True)
 
 
 if __name__ == "__main__":
