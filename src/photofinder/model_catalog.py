@@ -65,5 +65,10 @@ KNOWN_MODELS = (
 )
 
 
+def offered_models(with_torch: bool) -> tuple[KnownModel, ...]:
+    """The models the settings list: all of them, or without torch those with an export."""
+    return KNOWN_MODELS if with_torch else tuple(m for m in KNOWN_MODELS if m.onnx_export)
+
+
 def known_model(arch: str, pretrained: str) -> KnownModel | None:
     return next((m for m in KNOWN_MODELS if (m.arch, m.pretrained) == (arch, pretrained)), None)

@@ -124,3 +124,17 @@ def test_model_download_can_be_cancelled_from_its_dialog(qtbot, make_window, mon
     assert window.findChild(QMessageBox) is None  # one dialog says it all
     assert "cancelled" in window.content.notice.text
     dialog.close()
+
+
+def test_without_torch_the_settings_offer_the_models_with_a_published_export(qtbot, monkeypatch):
+    import photofinder.ui.settings_dialog as settings_dialog
+
+    monkeypatch.setattr(settings_dialog, "importable", lambda module: module != "open_clip")
+    dialog = SettingsDialog(Settings(), ModelSpec("ViT-B-32", "laion2b_s34b_b79k"))
+    qtbot.addWidget(dialog)
+    offered = [dialog.known.itemText(i) for i in range(dialog.known.count())]
+    assert [name.split(" — ")[0] for name in offered] == [
+        "ViT-B/32 LAION-2B (recommended)", "ViT-L/14 LAION-2B (best, 20x slower)",
+        "ViT-B/32 OpenAI (original CLIP)", "Other open_clip model…"]
+    dialog.known.setCurrentIndex(dialog.known.findText("Other open_clip model…"))
+    assert dialog.pretrained.isVisibleTo(dialog) and not dialog.weights.isVisibleTo(dialog)

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 
 from photofinder.config import Settings
 from photofinder.embedder import ModelSpec
-from photofinder.model_catalog import KNOWN_MODELS, known_model
+from photofinder.hardware import importable
+from photofinder.model_catalog import known_model, offered_models
 from photofinder.ui.grid import MAX_TILE, MIN_TILE, TILE_STEP
 
 OTHER_MODEL = "Other open_clip model…"
@@ -37,12 +38,16 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.known = QComboBox()
-        for known in KNOWN_MODELS:
+        # without torch (the torch-free bundle): the models with a published ONNX export,
+        # and no weights file of one's own
+        with_torch = importable("open_clip")
+        offered = offered_models(with_torch)
+        for known in offered:
             self.known.addItem(known.describe(), known)
         self.known.addItem(OTHER_MODEL, None)
         current = known_model(model.arch, model.pretrained)
-        self.known.setCurrentIndex(KNOWN_MODELS.index(current) if current and not model.weights
-                                   else len(KNOWN_MODELS))
+        self.known.setCurrentIndex(offered.index(current) if current in offered and not model.weights
+                                   else len(offered))
         form.addRow("Model:", self.known)
         self.model = QLineEdit(model.arch)
         self.model.setPlaceholderText("open_clip architecture, e.g. ViT-B-32-256")
@@ -51,9 +56,10 @@ class SettingsDialog(QDialog):
         self.weights = QLineEdit(model.weights)
         self.weights.setPlaceholderText("optional: a local weights file, used instead of downloading")
         self._expert_rows = [(QLabel("open_clip model:"), self.model),
-                             (QLabel("Pretrained tag:"), self.pretrained),
-                             (QLabel("Weights file:"),
-                              self._with_button(self.weights, "Choose…", self._choose_weights))]
+                             (QLabel("Pretrained tag:"), self.pretrained)]
+        if with_torch:
+            self._expert_rows.append((QLabel("Weights file:"), self._with_button(
+                self.weights, "Choose…", self._choose_weights)))
         for label, field in self._expert_rows:
             form.addRow(label, field)
         self.known.currentIndexChanged.connect(self._show_expert_fields)
