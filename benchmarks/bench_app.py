@@ -248,7 +248,8 @@ MODEL_DRIVER = textwrap.dedent("""
 
 
 def child(code: str, paths: Paths | None, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTOFINDER_")}
+    env = {k: v for k, v in os.environ.items()  # bytecode cached, as an install has it
+           if not k.startswith("PHOTOFINDER_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["QT_QPA_PLATFORM"] = "offscreen"
     if paths is not None:
         env["PHOTOFINDER_HOME"] = str(paths.data)
