@@ -2,7 +2,8 @@
 
 The in-memory index (what every search runs on) holds N synthetic photos: clustered
 unit vectors, 20 folders, JPEG/PNG/HEIC files, portrait and landscape, five years of
-dates. Each filter is timed twice: a new filter for every query (its row mask is
+dates, 10 cameras (a tenth without one) and GPS positions on 60% of the photos, scattered
+around 8 cities (a third in and around Paris). Each filter is timed twice: a new filter for every query (its row mask is
 computed, the worst case) and the same filter again (the mask is reused, as while
 typing). Figures are medians, reported as ratios to the unfiltered search.
 
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from photofinder.records import Gate, SearchFilter
+from photofinder.records import Gate, GeoCircle, SearchFilter
 from photofinder.store import METADATA_FIELDS
 from photofinder.vector_index import VectorIndex
 
@@ -43,8 +44,25 @@ def synthetic_rows(count: int, rng: np.random.Generator) -> pa.Table:
         "height": pa.array(np.where(portrait, 4000, 3000), pa.int32()),
         "taken_at": pa.array([base + timedelta(minutes=26 * i) for i in range(count)], pa.timestamp("us")),
         "model_id": ["bench"] * count,
+        **gps_and_cameras(count, rng),
         "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), DIM),
     })
+
+
+CAMERAS = ["Google Pixel 7", "Google Pixel 8 Pro", "Apple iPhone 13", "Apple iPhone 15 Pro",
+           "Samsung SM-S911B", "Nikon D750", "Canon EOS R5", "Sony ILCE-7M3", "Fujifilm X100V", ""]
+CITIES = np.array([(48.8566, 2.3522)] * 3 + [(40.7128, -74.006), (35.6895, 139.6917),
+                                             (51.5074, -0.1278), (41.9028, 12.4964), (-33.8688, 151.2093)])
+
+
+def gps_and_cameras(count: int, rng: np.random.Generator) -> dict:
+    located = rng.random(count) < 0.6
+    spots = CITIES[rng.integers(0, len(CITIES), count)] + rng.normal(scale=0.4, size=(count, 2))
+    camera = np.array(CAMERAS, dtype=object)[rng.integers(0, len(CAMERAS), count)]
+    camera[rng.random(count) < 0.1] = None  # indexed before cameras were read
+    return {"camera": pa.array(camera, pa.string()),
+            "latitude": pa.array(np.where(located, spots[:, 0], np.nan), pa.float64(), from_pandas=True),
+            "longitude": pa.array(np.where(located, spots[:, 1], np.nan), pa.float64(), from_pandas=True)}
 
 
 def median_ms(index: VectorIndex, queries: np.ndarray, make_filter, gates=()) -> float:
@@ -76,6 +94,10 @@ def main() -> None:
         "orientation": SearchFilter(orientation="portrait"),
         "all four": SearchFilter(folders=(f"{ROOT}/f03",), taken_after=after, types=("jpg", "jpeg"),
                                  orientation="landscape"),
+        "camera": SearchFilter(cameras=("pixel",)),
+        "has location": SearchFilter(has_location=True),
+        "near paris": SearchFilter(near=GeoCircle(48.8566, 2.3522, 25.0)),
+        "camera+near": SearchFilter(cameras=("iphone",), near=GeoCircle(40.7128, -74.006, 50.0)),
     }
     median_ms(index, queries[:5], lambda i: None)  # warm up
     unfiltered = median_ms(index, queries, lambda i: None)

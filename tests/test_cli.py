@@ -201,3 +201,25 @@ def test_offline_index_lists_the_photos_without_the_model(tmp_path, monkeypatch)
     summary = json.loads(index.stdout)
     assert summary["added"] == 6 and summary["without_vectors"] == 6
     assert "(6 waiting for the model)" in photofinder("status").stdout
+
+
+def test_camera_and_place_filters_as_options_and_in_the_text(tiny_model, tmp_path):
+    from helpers.geotagged import write_geotagged
+
+    kinds = write_geotagged(tmp_path / "trips", per_kind=4)
+    assert json.loads(photofinder("index", str(tmp_path / "trips"), "--json").stdout)["added"] == 16
+
+    def paths(*args, text="a shape"):
+        hits = json.loads(photofinder("search", text, "-k", "50", "--all", "--json", *args).stdout)
+        return {h["path"] for h in hits}, hits
+
+    pixels, hits = paths("--camera", "PIXEL")
+    assert pixels == kinds.pixels
+    assert {h["camera"] for h in hits} == {"Google Pixel 7", "Google Pixel 6a"}
+    near_paris, hits = paths("--near", "paris~10km")
+    assert near_paris == set(kinds.paris) and all(h["location"][0] > 48 for h in hits)
+    assert paths("--has-location")[0] == set(kinds.paris) | set(kinds.new_york)
+    assert paths("--camera", "nikon", text='a shape near:"new york"')[0] == set(kinds.new_york)
+    failed = photofinder("search", "a shape", "--near", "xqzvburg", "--json", check=False)
+    assert failed.returncode == 2 and "no city called “xqzvburg”" in failed.stderr
+    assert json.loads(failed.stdout)["error"]["exit_code"] == 2

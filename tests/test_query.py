@@ -40,6 +40,17 @@ def test_typed_filters():
         near="paris")
 
 
+@pytest.mark.parametrize(("text", "near"), [
+    ('sunset near:"new york"~10km', "new york~10km"), ("sunset near:paris~500m", "paris~500m"),
+    ("sunset near:48.85,2.35", "48.85,2.35"), ('sunset near:"paris, us"', "paris, us"),
+])
+def test_near_takes_a_place_and_a_radius_and_comes_back_as_a_chip(text, near):
+    query = parse_query(text)
+    assert query.parts == (TextPart("sunset"),) and query.filters.near == near
+    assert parse_query(query.to_text()) == query
+    assert query.without(query.filters.chips()[0][1]).filters.near is None
+
+
 def test_round_trip_and_removing_a_chip():
     text = 'dog +beach 2:sunset -"red car" in:holidays after:2023-06 type:png'
     query = parse_query(text)
@@ -58,6 +69,7 @@ def test_unknown_keys_and_curly_quotes_are_text():
     ("cat after:2023-13", "not a date"), ("cat before:yesterday", "not a date"),
     ("cat is:round", "is:portrait"), ("cat has:wheels", "has:location"),
     ("cat 0:dog", "weight"), ("cat 11:dog", "weight"), ("cat in:", "give a value"),
+    ("cat near:paris~0km", "a radius is above 0"), ("cat near:~5km", "say near what"),
 ])
 def test_malformed_filters_name_the_problem(text, message):
     with pytest.raises(QueryError, match=message):

@@ -16,6 +16,7 @@ from photofinder.library import Library
 from photofinder.records import SearchFilter, photo_id
 from photofinder_testing.tinymodel import CONFIG_DIR, MODEL_NAME
 from photofinder_testing.tinymodel.shapes import write_photos
+from helpers.geotagged import PARIS, write_geotagged
 
 
 def new_library(home, weights) -> Library:
@@ -263,8 +264,53 @@ def test_each_query_image_gets_its_own_results(shapes):
     assert circle not in [h.photo.path for h in each[0].hits]
 
 
-def test_filters_the_index_cannot_answer_yet_say_so(shapes):
-    library, _, _ = shapes
-    for text in ("a circle camera:pixel", "a circle has:location", "a circle near:paris"):
-        with pytest.raises(QueryError, match="not searchable yet"):
-            library.search(text)
+@pytest.fixture(scope="module")
+def geotagged(tmp_path_factory, tiny_weights, module_env):
+    """32 JPEG shapes: Pixel 7s in Paris, Nikons in New York, no EXIF, Pixel 6as with broken GPS."""
+    root = tmp_path_factory.mktemp("geotagged")
+    kinds = write_geotagged(root)
+    library = new_library(tmp_path_factory.mktemp("geohome"), tiny_weights)
+    library.add_folder(root)
+    changes = library.index()
+    assert len(changes.added) == 32 and not changes.problems  # a broken GPS tag fails nothing
+    return library, kinds
+
+
+def found(library, text, k=100, **options) -> set[str]:
+    return {h.photo.path for h in library.search(text, k, include_weaker=True, **options).hits}
+
+
+def test_camera_filter_matches_make_and_model_in_any_case(geotagged):
+    library, kinds = geotagged
+    assert found(library, "a shape camera:pixel") == kinds.pixels
+    assert found(library, "a shape camera:NIKON") == set(kinds.new_york)
+    assert found(library, 'a shape camera:"pixel 7"') == set(kinds.paris)
+    assert found(library, "a shape camera:canon") == set()
+    hit = library.search("a shape camera:nikon", 1, include_weaker=True).hits[0]
+    assert hit.photo.camera == "Nikon D750" and hit.photo.location[0] == pytest.approx(40.71, abs=0.1)
+
+
+def test_location_filters_keep_photos_with_a_position_near_the_place(geotagged):
+    library, kinds = geotagged
+    assert found(library, "a shape has:location") == set(kinds.paris) | set(kinds.new_york)
+    assert found(library, "a shape near:paris") == set(kinds.paris)
+    assert found(library, 'a shape near:"new york"') == set(kinds.new_york)
+    assert found(library, "a shape near:london") == set()
+    lat, lon = PARIS
+    # the photos are STEP (~222 m) apart going north: within 1 km of the first, the first five
+    assert found(library, f"a shape near:{lat},{lon}~1km") == set(kinds.paris[:5])
+    assert found(library, "a shape near:paris camera:nikon") == set()
+    with pytest.raises(QueryError, match="did you mean Paris"):
+        library.search("a shape near:pariss")
+
+
+def test_location_filters_list_the_same_photos_as_they_search(geotagged):
+    from photofinder.places import resolve_place
+
+    library, kinds = geotagged
+    for search_filter in (SearchFilter(near=resolve_place("paris~5km")), SearchFilter(has_location=True),
+                          SearchFilter(cameras=("PIXEL", "d750"))):
+        listed = {p.path for p in library.photos(search_filter)}
+        assert listed == found(library, "a shape", search_filter=search_filter)
+    assert {p.path for p in library.photos(SearchFilter(cameras=("pixel",)))} == kinds.pixels
+    assert all(p.location is None for p in library.photos() if p.path in kinds.broken)

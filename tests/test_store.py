@@ -183,3 +183,47 @@ def test_a_vector_can_be_cleared_after_the_first_search(store):
     store.upsert([make_photo("/p/a.jpg", fingerprint="edited")], [None])  # changed, no model
     assert [h.photo.path for h in store.search(unit(1), k=10)] == ["/p/b.jpg"]
     assert store.count() == 2
+
+
+def test_a_schema_3_index_gains_camera_and_gps_columns_and_still_searches(tmp_path):
+    """An index written before cameras and positions were read: its rows keep their vectors
+    and get null cameras and positions; its old snapshot (fewer columns) is not used."""
+    import dataclasses
+    import json
+
+    import lancedb
+    import pyarrow as pa
+
+    from photofinder.store import EXIF_DETAIL_FIELDS, photo_schema, table_name_for
+    from photofinder.vector_snapshot import save, snapshot_folder, table_version
+
+    index = tmp_path / "index"
+    old_fields = [f for f in photo_schema(DIM) if f.name not in {f.name for f in EXIF_DETAIL_FIELDS}]
+    old_schema = pa.schema(old_fields, metadata={"photofinder_schema": "3"})
+    rows = {"path": ["/p/a.jpg", "/p/b.jpg"], "folder": ["/p", "/p"], "size": [1, 2], "mtime_ns": [1, 2],
+            "fingerprint": ["fa", "fb"], "width": [40, 40], "height": [30, 30],
+            "taken_at": [datetime(2020, 1, 1)] * 2, "model_id": ["m"] * 2, "phash": [None, None],
+            "sharpness": [None, None], "has_exif": [None, None],
+            "vector": [unit(1).tolist(), unit(0, 1).tolist()]}
+    name = table_name_for("m")
+    lancedb.connect(str(index)).create_table(name, pa.table(rows, schema=old_schema))
+    (index / "schema.json").write_text(json.dumps({"version": 3}))
+    old_metadata = pa.table({k: v for k, v in rows.items() if k not in ("phash", "sharpness", "has_exif",
+                                                                        "vector")})
+    save(snapshot_folder(index, name), table_version(index, name),
+         np.stack([unit(1), unit(0, 1)]), old_metadata, None)
+
+    store = PhotoStore(index, "m", DIM)
+    assert json.loads((index / "schema.json").read_text())["version"] == 4
+    assert {"camera", "latitude", "longitude"} <= set(store._table.schema.names)
+    assert [(p.camera, p.location) for p in store.photos()] == [(None, None), (None, None)]
+    assert [h.photo.path for h in store.search(unit(1), k=2)] == ["/p/a.jpg", "/p/b.jpg"]
+
+    tagged = dataclasses.replace(make_photo("/p/c.jpg"), camera="Google Pixel 7", location=(48.86, 2.35))
+    store.upsert([tagged], np.stack([unit(1, 1)]))
+    pixel = SearchFilter(cameras=("pixel",))
+    assert [h.photo.path for h in store.search(unit(1), k=3, search_filter=pixel)] == ["/p/c.jpg"]
+    assert [p.path for p in store.photos(pixel)] == ["/p/c.jpg"]
+    reopened = PhotoStore(index, "m", DIM)
+    assert reopened.photo_at("/p/c.jpg").location == (48.86, 2.35)
+    assert len(reopened.search(unit(1), k=3)) == 3

@@ -32,6 +32,7 @@ def rows(start: int, vectors: np.ndarray, folders: int = 4) -> pa.Table:
         "taken_at": pa.array([None if i % 10 == 9 else base + timedelta(days=i)
                               for i in range(start, start + count)], pa.timestamp("us")),
         "model_id": ["m"] * count,
+        "camera": [None] * count, "latitude": [None] * count, "longitude": [None] * count,
         "vector": pa.FixedSizeListArray.from_arrays(
             pa.array(vectors.astype(np.float32).reshape(-1)), DIM),
     }, schema=pa.schema([*METADATA_FIELDS, photo_schema(DIM).field("vector")]))

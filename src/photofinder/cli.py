@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="watch these folders by polling (network shares without file events)")
     for name, helptext, meta in (("search", "find photos matching a description "
                                             "(grammar: circle -red +large 2:sunset in:FOLDER "
-                                            "after:2023-06 before:2024 type:png)", "TEXT"),
+                                            "after:2023-06 before:2024 type:png camera:pixel "
+                                            "has:location near:paris)", "TEXT"),
                                  ("similar", "find photos like these images", "IMAGE")):
         sub = commands.add_parser(name, parents=[common], help=helptext)
         sub.add_argument("query", nargs="+", metavar=meta)
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--after", help="taken on or after this date (YYYY, YYYY-MM, YYYY-MM-DD)")
         sub.add_argument("--before", help="taken before this date (YYYY, YYYY-MM, YYYY-MM-DD)")
         sub.add_argument("--type", action="append", default=[], help="file type, e.g. jpg, png")
+        sub.add_argument("--camera", action="append", default=[],
+                         help="taken with a camera whose make or model contains this, e.g. pixel")
+        sub.add_argument("--has-location", action="store_true", help="only photos with a GPS position")
+        sub.add_argument("--near", metavar="PLACE",
+                         help="taken near a city or LAT,LON, within 25 km or ~RADIUS "
+                              "(e.g. paris, \"new york~10km\", 48.85,2.35~500m)")
         sub.add_argument("--no-auto-folder", action="store_true",
                          help="do not scope the search to a library folder the text names")
         if name == "similar":
@@ -285,6 +292,7 @@ def cmd_index(library, args) -> int:
 
 def cmd_search(library, args) -> int:
     from photofinder.organizing import marked, with_marks
+    from photofinder.places import resolve_place
     from photofinder.query import parse_date
     from photofinder.query_runner import check_k, images_query
     from photofinder.records import SearchFilter
@@ -294,7 +302,9 @@ def cmd_search(library, args) -> int:
         folders=tuple(resolve_cli_folder(library, f) for f in args.folder),
         taken_after=parse_date(args.after, "--after") if args.after else None,
         taken_before=parse_date(args.before, "--before") if args.before else None,
-        types=tuple(t.lower().lstrip(".") for t in args.type))
+        types=tuple(t.lower().lstrip(".") for t in args.type),
+        cameras=tuple(c for c in args.camera if c.strip()), has_location=args.has_location,
+        near=resolve_place(args.near) if args.near else None)
     search_filter = with_marks(search_filter, marked(library, args.min_rating, args.favourites))
     query = " ".join(args.query) if args.command == "search" else images_query(args.query)
     options = {"search_filter": search_filter, "include_weaker": args.all,
@@ -337,7 +347,9 @@ def hit_json(hit: SearchHit, query_id: str) -> dict:
     return {"id": hit.photo.id, "path": hit.photo.path, "folder": hit.photo.folder,
             "score": round(hit.score, 4), "distance": round(hit.distance, 4),
             "width": hit.photo.width, "height": hit.photo.height,
-            "taken_at": hit.photo.taken_at.isoformat(), "query_id": query_id}
+            "taken_at": hit.photo.taken_at.isoformat(), "camera": hit.photo.camera or None,
+            "location": list(hit.photo.location) if hit.photo.location else None,
+            "query_id": query_id}
 
 
 def print_result(result, as_json: bool) -> None:

@@ -24,6 +24,7 @@ from photofinder.errors import ImageError, NotFoundError, QueryError, ReadOnlyEr
 from photofinder.feedback import RECENT_QUERIES, RecentQueries, learned_vector
 from photofinder.index_health import check_table_files
 from photofinder.folder_names import folders_below_roots, folders_named_in, resolve_folder
+from photofinder.places import resolve_place
 from photofinder.presence import offline_folder_of, offline_folders
 from photofinder.photo_order import PhotoOrder, sort_photos
 from photofinder.query import Query, TextPart, parse_query
@@ -475,18 +476,18 @@ class Library:
                        folders: tuple[str, ...]) -> SearchFilter | None:
         """The query's typed filters joined with the given ones (both must hold)."""
         f, given = query.filters, given or SearchFilter()
-        unread = [name for name, asked in (("camera:", f.cameras), ("has:location", f.has_location),
-                                          ("near:", f.near)) if asked]
-        if unread:
-            raise QueryError(f"{', '.join(unread)}: not searchable yet (the index does not keep "
-                             "cameras and GPS positions from EXIF yet)")
         if not f and not folders and given == SearchFilter():
             return None
         after = max((d for d in (f.after, given.taken_after) if d), default=None)
         before = min((d for d in (f.before, given.taken_before) if d), default=None)
+        near = resolve_place(f.near) if f.near else given.near
+        if f.near and given.near and near != given.near:
+            raise QueryError("one place at a time: near: in the text and --near both ask")
         return SearchFilter(folders=folders + given.folders, taken_after=after, taken_before=before,
                             types=_with_aliases(f.types + given.types),
-                            orientation=f.orientation or given.orientation, paths=given.paths)
+                            orientation=f.orientation or given.orientation, paths=given.paths,
+                            cameras=f.cameras + given.cameras,
+                            has_location=f.has_location or given.has_location, near=near)
 
     def _calibration(self, embedder: Embedder, store: PhotoStore) -> Calibration | None:
         """The relevance bars of this model on this library: stored, or measured now."""

@@ -10,7 +10,7 @@
 - ``key:value`` filters: ``in:holidays`` (a library folder, by name or path),
   ``after:2023-06``, ``before:2024`` (date taken: YYYY, YYYY-MM or YYYY-MM-DD),
   ``type:png``, ``camera:pixel``, ``is:portrait`` / ``landscape`` / ``square``,
-  ``has:location``, ``near:paris``.
+  ``has:location``, ``near:paris`` (``near:"new york"~10km``, ``near:48.85,2.35``).
 
 Unknown ``key:`` words are plain text. Nothing here touches the library: the
 library resolves folder names and place names when it runs the query.
@@ -24,11 +24,14 @@ from datetime import datetime
 from enum import Enum
 
 from photofinder.errors import QueryError
+from photofinder.places import split_radius
 
 MAX_WEIGHT = 10.0
 ORIENTATIONS = ("portrait", "landscape", "square")
 FILTER_KEYS = ("in", "after", "before", "type", "camera", "is", "has", "near")
-_TOKEN = re.compile(r'([+-]?)(?:(\d+(?:\.\d+)?|[a-z]+):)?(?:"([^"]*)"?|(\S*))', re.IGNORECASE)
+# sign, key or weight, "quoted" value and what follows its closing quote (near:"new york"~5km), bare value
+_TOKEN = re.compile(r'([+-]?)(?:(\d+(?:\.\d+)?|[a-z]+):)?(?:"([^"]*)"?(~\S*)?|(\S*))',
+                    re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
@@ -140,9 +143,13 @@ def parse_query(text: str) -> Query:
     plain: list[str] = []
     filters: dict = {"folders": [], "types": [], "cameras": []}
     for match in _TOKEN.finditer(text):
-        sign, key, quoted, bare = match.groups()
+        sign, key, quoted, radius, bare = match.groups()
         body = quoted if quoted is not None else bare
         token = match.group(0)
+        if radius and (key or "").lower() == "near":
+            body += radius
+        elif radius:  # '"blue sky"~2' is a phrase and a word
+            plain.append(radius)
         if key and not _is_number(key) and key.lower() in FILTER_KEYS and not sign:
             _add_filter(filters, key.lower(), body, token)
             continue
@@ -187,6 +194,7 @@ def _add_filter(filters: dict, key: str, value: str, token: str) -> None:
             raise QueryError(f"{token}: use has:location")
         filters["has"] = True
     elif key == "near":
+        split_radius(value)  # a bad radius is said as it is typed; the place is looked up later
         filters["near"] = value
 
 

@@ -39,6 +39,10 @@ class Photo:
     height: int
     taken_at: datetime
     likeness: Likeness | None = None  # None: indexed before photofinder measured it
+    # Make and model from EXIF ("Google Pixel 7"); "" when EXIF names none, None when the
+    # photo was indexed before cameras were read (schema 3) and has not been read since.
+    camera: str | None = None
+    location: tuple[float, float] | None = None  # (latitude, longitude) in degrees, from EXIF GPS
 
     @property
     def name(self) -> str:
@@ -114,9 +118,24 @@ class IndexChanges:
 
 
 @dataclass(frozen=True)
+class GeoCircle:
+    """Where ``near:`` looks: a place's position and a radius."""
+
+    latitude: float
+    longitude: float
+    radius_km: float
+    label: str = ""  # the place as resolved ("Paris, FR"), for messages
+
+    def to_text(self) -> str:
+        """The circle in the query grammar, with no place name to resolve again."""
+        return f"{self.latitude:.5f},{self.longitude:.5f}~{self.radius_km:g}km"
+
+
+@dataclass(frozen=True)
 class SearchFilter:
     """Restricts a search or a listing: folders (absolute paths), a capture-date range,
-    file types (extensions, lower case, no dot), orientation, a set of photos."""
+    file types (extensions, lower case, no dot), orientation, a set of photos, cameras
+    (any of these words in make and model, any case), a GPS position, or one near a place."""
 
     folders: tuple[str, ...] = ()
     taken_after: datetime | None = None
@@ -124,6 +143,9 @@ class SearchFilter:
     types: tuple[str, ...] = ()
     orientation: str | None = None  # portrait, landscape or square
     paths: frozenset[str] | None = None  # only these photos: an album's, or those rated so
+    cameras: tuple[str, ...] = ()
+    has_location: bool = False
+    near: GeoCircle | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,11 +3,14 @@ pyarrow: shared by the in-memory index (torch) and the exact one of torch-free i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from photofinder.records import Gate, SearchFilter
+from photofinder.geo import distance_km
+from photofinder.records import Gate, GeoCircle, SearchFilter
 
 
 def filter_mask(metadata: pa.Table, taken_us: np.ndarray, has_date: np.ndarray,
@@ -32,6 +35,12 @@ def filter_mask(metadata: pa.Table, taken_us: np.ndarray, has_date: np.ndarray,
         mask &= to_bools(_has_type(metadata.column("path"), search_filter.types))
     if search_filter.orientation:
         mask &= to_bools(_oriented(metadata, search_filter.orientation))
+    if search_filter.cameras:
+        mask &= to_bools(_made_by(metadata.column("camera"), search_filter.cameras))
+    if search_filter.has_location or search_filter.near:
+        mask &= to_bools(pc.is_valid(metadata.column("latitude")))
+    if search_filter.near:
+        mask &= _within(metadata, search_filter.near)
     return mask
 
 
@@ -75,6 +84,24 @@ def _oriented(metadata: pa.Table, orientation: str):
     width, height = metadata.column("width"), metadata.column("height")
     compare = {"portrait": pc.less, "landscape": pc.greater, "square": pc.equal}[orientation]
     return pc.fill_null(compare(width, height), False)
+
+
+def _made_by(cameras: pa.ChunkedArray, words: tuple[str, ...]):
+    """Cameras whose make and model contain any of ``words``, in any case."""
+    found = pc.match_substring(cameras, words[0], ignore_case=True)
+    for word in words[1:]:
+        found = pc.or_(found, pc.match_substring(cameras, word, ignore_case=True))
+    return pc.fill_null(found, False)
+
+
+def _within(metadata: pa.Table, circle: GeoCircle) -> np.ndarray:
+    """Rows whose GPS position lies within ``circle`` (no position: outside)."""
+    latitudes, longitudes = (pc.fill_null(metadata.column(name), math.nan)
+                             .to_numpy().astype(np.float64, copy=False)
+                             for name in ("latitude", "longitude"))
+    with np.errstate(invalid="ignore"):
+        return distance_km(circle.latitude, circle.longitude, latitudes, longitudes) \
+            <= circle.radius_km
 
 
 def _microseconds(moment) -> int:

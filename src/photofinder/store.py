@@ -41,13 +41,20 @@ from photofinder.index_health import (
     FileChecksums, check_table_files, check_vectors, damaged, table_folder,
 )
 from photofinder.memory import return_freed_memory
-from photofinder.records import Likeness, Photo, SearchFilter, SearchHit
+from photofinder.geo import EARTH_RADIUS_KM
+from photofinder.records import GeoCircle, Likeness, Photo, SearchFilter, SearchHit
 from photofinder.vector_snapshot import open_snapshot, save, snapshot_folder
 from photofinder.writer_lock import writer_lock
 
 log = logging.getLogger("photofinder.store")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# The camera and GPS position from EXIF (records.Photo); null in rows written before schema 4.
+EXIF_DETAIL_FIELDS = (
+    pa.field("camera", pa.string()),
+    pa.field("latitude", pa.float64()),
+    pa.field("longitude", pa.float64()),
+)
 METADATA_FIELDS = (
     pa.field("path", pa.string(), nullable=False),
     pa.field("folder", pa.string()),
@@ -58,6 +65,7 @@ METADATA_FIELDS = (
     pa.field("height", pa.int32()),
     pa.field("taken_at", pa.timestamp("us")),
     pa.field("model_id", pa.string()),
+    *EXIF_DETAIL_FIELDS,  # searched by the in-memory index: the filters camera:, has:, near:
 )
 METADATA_COLUMNS = tuple(field.name for field in METADATA_FIELDS)
 # Near-duplicate detection's measurements (records.Likeness); null for photos indexed before
@@ -87,17 +95,22 @@ def photo_schema(dimension: int) -> pa.Schema:
                      metadata={"photofinder_schema": str(SCHEMA_VERSION)})
 
 
-def _add_likeness_columns(index_dir: Path) -> None:
-    """Schema 1 to 2: empty likeness columns; `photofinder duplicates` measures those
-    photos when it first needs them."""
+def _add_columns(index_dir: Path, fields: Sequence[pa.Field]) -> None:
+    """Add the ``fields`` a table lacks, null in every row (no row is rewritten)."""
     import lancedb
 
     db = lancedb.connect(str(index_dir))
     for name in db.list_tables().tables:
         table = db.open_table(name)
-        missing = [f for f in LIKENESS_FIELDS if f.name not in table.schema.names]
+        missing = [f for f in fields if f.name not in table.schema.names]
         if missing:
             table.add_columns(missing)
+
+
+def _add_likeness_columns(index_dir: Path) -> None:
+    """Schema 1 to 2: empty likeness columns; `photofinder duplicates` measures those
+    photos when it first needs them."""
+    _add_columns(index_dir, LIKENESS_FIELDS)
 
 
 def _allow_rows_without_vectors(index_dir: Path) -> None:
@@ -106,10 +119,17 @@ def _allow_rows_without_vectors(index_dir: Path) -> None:
     away from a folder that holds such rows."""
 
 
+def _add_exif_detail_columns(index_dir: Path) -> None:
+    """3 -> 4: empty camera and GPS columns; the next indexing run of a folder reads
+    them from the EXIF of its photos (``PhotoStore.paths_without_details``)."""
+    _add_columns(index_dir, EXIF_DETAIL_FIELDS)
+
+
 # Forward migrations of the index folder: MIGRATIONS[n] turns version n into n + 1.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {
     1: _add_likeness_columns,
     2: _allow_rows_without_vectors,
+    3: _add_exif_detail_columns,
 }
 
 
@@ -154,8 +174,27 @@ def sql_string(value: str) -> str:
 def sql_prefix(folder: str) -> str:
     """A filter matching ``folder`` itself and every path below it (LIKE wildcards escaped)."""
     folder = folder.rstrip("/")
-    escaped = (folder + "/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"(path = {sql_string(folder)} OR path LIKE {sql_string(escaped + '%')} ESCAPE '\\')"
+    return (f"(path = {sql_string(folder)} OR "
+            f"path LIKE {sql_string(_like_escaped(folder + '/') + '%')} ESCAPE '\\')")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def sql_like_any(column: str, words: Sequence[str]) -> str:
+    """``column`` contains any of ``words``, in any case (LIKE wildcards escaped)."""
+    return "(" + " OR ".join(
+        f"lower({column}) LIKE {sql_string('%' + _like_escaped(w.lower()) + '%')} ESCAPE '\\'"
+        for w in words) + ")"
+
+
+def sql_within(circle: GeoCircle) -> str:
+    """The rows whose position lies within ``circle`` (haversine, as ``geo.distance_km``)."""
+    lat, lon, km = (f"{float(n):.7f}" for n in (circle.latitude, circle.longitude, circle.radius_km))
+    return (f"2 * {EARTH_RADIUS_KM} * asin(sqrt(power(sin(radians(latitude - {lat}) / 2), 2)"
+            f" + cos(radians({lat})) * cos(radians(latitude))"
+            f" * power(sin(radians(longitude - {lon}) / 2), 2))) <= {km}")
 
 
 def sql_in(column: str, values: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
@@ -184,6 +223,12 @@ def filter_sql(search_filter: SearchFilter | None, *more: str) -> str | None:
     if f.paths is not None:
         clauses.append("path IN (" + ",".join(map(sql_string, sorted(f.paths))) + ")"
                        if f.paths else "false")
+    if f.cameras:
+        clauses.append(sql_like_any("camera", f.cameras))
+    if f.has_location or f.near:
+        clauses.append("latitude IS NOT NULL AND longitude IS NOT NULL")
+    if f.near:
+        clauses.append(sql_within(f.near))
     return " AND ".join(clauses) or None
 
 
@@ -212,7 +257,9 @@ def photos_from_arrow(table: pa.Table) -> list[Photo]:
             mtime_ns=columns["mtime_ns"][i], fingerprint=columns["fingerprint"][i],
             width=columns["width"][i], height=columns["height"][i],
             taken_at=columns["taken_at"][i] or datetime.fromtimestamp(0),
-            likeness=likenesses[i],
+            likeness=likenesses[i], camera=columns["camera"][i],
+            location=None if columns["latitude"][i] is None or columns["longitude"][i] is None
+            else (columns["latitude"][i], columns["longitude"][i]),
         )
         for i in range(table.num_rows)
     ]
@@ -289,6 +336,7 @@ class PhotoStore:
         self._scans = _ScanGuard()
         self._in_memory = None  # the VectorIndex, loaded by the first search
         self._contents_checked = False  # every file's CRC, checked by the first full read
+        self._details_all_read = False  # no row left from before cameras were read
         self.table_dir = table_folder(index_dir, table_name_for(model_id))
         self._memory_version = -1  # the table version the vectors in memory reflect
         try:
@@ -514,6 +562,39 @@ class PhotoStore:
             self._table.merge_insert("path").when_matched_update_all().execute(data)
             self._maintain_if_due()
 
+    def paths_without_details(self, roots: Sequence[str]) -> list[str]:
+        """Photos at or below ``roots`` whose camera and position were never read (rows
+        from before schema 4: a null camera; one read without finding any is "")."""
+        if self._details_all_read:
+            return []
+        with self._reading():
+            if not self._table.count_rows("camera IS NULL"):  # once: no new row lacks them
+                self._details_all_read = True
+                return []
+        found: list[str] = []
+        for start in range(0, len(roots), 32):
+            where = filter_sql(SearchFilter(folders=tuple(roots[start:start + 32])), "camera IS NULL")
+            with self._reading():
+                table = self._table.search().select(["path"]).where(where).limit(None).to_arrow()
+            found += table.column("path").to_pylist()
+        return found
+
+    def set_details(self, details: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
+        """Store (path, camera, location) read for photos indexed before they were (other
+        columns stay). The vectors in memory are read again by the next search: a one-off."""
+        if not details:
+            return
+        data = pa.table({
+            "path": [path for path, _, _ in details],
+            "camera": pa.array([camera for _, camera, _ in details], pa.string()),
+            "latitude": pa.array([place and place[0] for _, _, place in details], pa.float64()),
+            "longitude": pa.array([place and place[1] for _, _, place in details], pa.float64()),
+        })
+        with self._committing("write to"):
+            self._table.merge_insert("path").when_matched_update_all().execute(data)
+            self._in_memory = None
+            self._maintain_if_due()
+
     def photo_at(self, path: str) -> Photo | None:
         """The stored record of the photo at ``path``, if indexed."""
         with self._reading():
@@ -682,6 +763,9 @@ class PhotoStore:
             "height": pa.array([p.height for p in photos], pa.int32()),
             "taken_at": pa.array([p.taken_at for p in photos], pa.timestamp("us")),
             "model_id": [self.model_id] * len(photos),
+            "camera": pa.array([p.camera for p in photos], pa.string()),
+            "latitude": pa.array([p.location and p.location[0] for p in photos], pa.float64()),
+            "longitude": pa.array([p.location and p.location[1] for p in photos], pa.float64()),
             "phash": pa.array([p.likeness and p.likeness.phash for p in photos], pa.int64()),
             "sharpness": pa.array([p.likeness and p.likeness.sharpness for p in photos], pa.float32()),
             "has_exif": pa.array([p.likeness and p.likeness.has_exif for p in photos], pa.bool_()),

@@ -1,5 +1,6 @@
 """EXIF blocks as cameras write them, with the small JPEG preview in IFD1: Pillow reads
-such previews but cannot write them. Used by the tests and the benchmarks' camera photos."""
+such previews but cannot write them; and camera names with GPS positions, good or broken.
+Used by the tests and the benchmarks' camera photos."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import struct
 
 from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
 
 _TYPES = {"byte": 1, "ascii": 2, "short": 3, "long": 4, "srational": 10}
 _PACKED = {"byte": "B", "short": "H", "long": "I", "srational": "ii"}
@@ -62,3 +64,30 @@ def _ifd(entries: list[tuple[int, str, object]], at: int, next_ifd: int = 0) -> 
             data += raw + b"\0" * (len(raw) % 2)  # values start on even offsets
         head += struct.pack("<HHI", tag, _TYPES[kind], count) + field
     return head + struct.pack("<I", next_ifd) + data
+
+
+def camera_gps_exif(make: str | None = None, model: str | None = None,
+                    gps: dict[int, object] | None = None) -> bytes:
+    """EXIF for ``Image.save(exif=...)`` naming a camera and carrying a GPS IFD, written as
+    given (``gps_tags`` for a good position; anything else to test a broken one)."""
+    exif = Image.Exif()
+    if make is not None:
+        exif[0x010F] = make
+    if model is not None:
+        exif[0x0110] = model
+    if gps is not None:
+        exif[0x8825] = gps
+    return exif.tobytes()
+
+
+def gps_tags(latitude: float, longitude: float) -> dict[int, object]:
+    """A GPS IFD as phones write it: degrees, minutes, seconds as rationals, N/S and E/W."""
+
+    def dms(value: float) -> tuple:
+        value = abs(value)
+        degrees, minutes = int(value), int(value * 60) % 60
+        seconds = round((value * 3600) % 60, 4)
+        return (IFDRational(degrees), IFDRational(minutes), IFDRational(int(seconds * 10_000), 10_000))
+
+    return {1: "N" if latitude >= 0 else "S", 2: dms(latitude),
+            3: "E" if longitude >= 0 else "W", 4: dms(longitude)}

@@ -58,6 +58,18 @@ def test_search_filters_by_folder_and_date(served, tmp_path):
     assert len(past.json()["results"]) == 5
 
 
+def test_search_filters_by_camera_and_place(served):
+    """The shapes carry no EXIF: every camera and place filter leaves none of them."""
+    every = served.call("POST", "/api/search", json={"query": "circle", "all": True}).json()["results"]
+    assert every and every[0]["camera"] is None and every[0]["location"] is None
+    for asked in ({"camera": ["pixel"]}, {"has_location": True}, {"near": "paris~50km"},
+                  {"near": "48.85,2.35"}):
+        found = served.call("POST", "/api/search", json={"query": "circle", "all": True, **asked})
+        assert found.status_code == 200 and found.json()["results"] == [], asked
+    unknown = served.call("POST", "/api/search", json={"query": "circle", "near": "xqzvburg"})
+    assert unknown.status_code == 400 and "no city called" in unknown.json()["detail"]
+
+
 def test_search_by_image_combined_and_per_image(served):
     first, second = sorted(served.photos)[:2]
     files = [("images", ("first.jpg", open(first, "rb").read(), "image/jpeg")),

@@ -165,3 +165,24 @@ def test_a_scan_without_a_model_keeps_vectors_of_moved_photos(library, tmp_path)
     os.rename(tmp_path / "lib" / "trip", tmp_path / "lib" / "holiday")
     changes = library.index([str(tmp_path / "lib")], embed=False)
     assert len(changes.added) == 6 and library.status()["photos_without_vectors"] == 0
+
+
+def test_photos_indexed_before_cameras_were_read_get_them_from_the_next_run(library, tmp_path):
+    """As after the schema 3 -> 4 upgrade: null camera and position columns are read from
+    EXIF by the next run (no re-embedding), and camera:/near: find those photos again."""
+    from helpers.geotagged import write_geotagged
+
+    kinds = write_geotagged(tmp_path / "trips", per_kind=3)
+    index(library, tmp_path / "trips")
+    library.store._table.update(values_sql={"camera": "NULL", "latitude": "NULL", "longitude": "NULL"})
+    library.close_store()
+    assert library.search("a shape camera:pixel", 20, include_weaker=True).hits == ()
+    changes, progress = index(library, tmp_path / "trips")
+    assert changes.is_empty and progress is None  # no photo decoded or embedded again
+    by_path = {p.path: p for p in library.photos()}
+    assert {by_path[p].camera for p in kinds.paris} == {"Google Pixel 7"}
+    assert {by_path[p].camera for p in kinds.plain} == {""}  # read: none there
+    assert all(by_path[p].location is None for p in kinds.broken + kinds.plain)
+    found = library.search("a shape near:paris", 20, include_weaker=True).hits
+    assert {h.photo.path for h in found} == set(kinds.paris)
+    assert library.store.paths_without_details([str(tmp_path / "trips")]) == []

@@ -150,7 +150,8 @@ def _result(answer: dict, query: Query) -> SearchResult:
 def _hit(row: dict) -> SearchHit:
     photo = Photo(path=row["path"], folder=row["folder"], size=0, mtime_ns=0, fingerprint="",
                   width=row["width"], height=row["height"],
-                  taken_at=datetime.fromisoformat(row["taken_at"]))
+                  taken_at=datetime.fromisoformat(row["taken_at"]), camera=row.get("camera"),
+                  location=tuple(row["location"]) if row.get("location") else None)
     return SearchHit(photo, row["score"])
 
 
@@ -162,6 +163,12 @@ def _filter_fields(search_filter: SearchFilter) -> dict:
     for name, value in (("after", search_filter.taken_after), ("before", search_filter.taken_before)):
         if value is not None:
             fields[name] = value.isoformat()
+    if search_filter.cameras:
+        fields["camera"] = list(search_filter.cameras)
+    if search_filter.has_location:
+        fields["has_location"] = True
+    if search_filter.near:
+        fields["near"] = search_filter.near.to_text()
     return fields
 
 

@@ -38,6 +38,11 @@ class SearchRequest(_Body):
     after: datetime | None = Field(None, description="taken at or after (ISO 8601)")
     before: datetime | None = Field(None, description="taken before (ISO 8601)")
     type: list[str] = Field([], max_length=20, description="file types, e.g. [\"jpg\", \"heic\"]")
+    camera: list[str] = Field([], max_length=20, description="cameras whose make or model "
+                              "contains any of these, in any case, e.g. [\"pixel\"]")
+    has_location: bool = Field(False, description="only photos with a GPS position")
+    near: str | None = Field(None, max_length=200, description="a city or LAT,LON, with an "
+                             "optional ~RADIUS (default 25 km), e.g. \"paris~50km\"")
     all: bool = Field(False, description="include matches below the relevance threshold")
     auto_folder: bool = Field(True, description="a library folder named in the query scopes it")
 
@@ -51,6 +56,8 @@ class Hit(BaseModel):
     width: int
     height: int
     taken_at: datetime
+    camera: str | None = Field(None, description="make and model from EXIF")
+    location: list[float] | None = Field(None, description="[latitude, longitude] from EXIF GPS")
 
 
 class SearchResponse(BaseModel):

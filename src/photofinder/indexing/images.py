@@ -24,6 +24,7 @@ from typing import BinaryIO
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from photofinder.errors import ImageError, ImageTooLarge, NotAnImage, os_error_reason
+from photofinder.indexing.exif_details import camera_of, location_of
 from photofinder.indexing.scanner import OPTIONAL_DECODERS, is_raw_name
 
 log = logging.getLogger("photofinder.decode")
@@ -91,6 +92,7 @@ class LoadedImage:
     ``width`` and ``height`` are the full-size photo's, upright; ``image`` is smaller.
     ``taken_at`` is naive local time, from EXIF or else the file's modification time.
     ``thumbnail`` is made from the same decode when asked for, so the grid need not decode again.
+    ``camera`` is "" and ``location`` None when EXIF does not say (``exif_details``).
     """
 
     image: Image.Image
@@ -99,6 +101,8 @@ class LoadedImage:
     taken_at: datetime
     thumbnail: Image.Image | None = None
     has_exif: bool = False
+    camera: str = ""
+    location: tuple[float, float] | None = None  # (latitude, longitude) in degrees
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,24 @@ def load_preview(path: str | Path, size: int) -> Image.Image | None:
     if orientation in _UPRIGHT:
         image = image.transpose(_UPRIGHT[orientation])
     return image.resize(_fit(image.size, size), Image.Resampling.BICUBIC)
+
+
+def read_camera_and_location(path: str | Path) -> tuple[str, tuple[float, float] | None]:
+    """A photo's camera and GPS position (``exif_details``) from its EXIF alone, no pixels
+    decoded: for photos indexed before they were read. ("", None) if the file cannot say."""
+    try:
+        with _opened(path) as (source, _modified):
+            if is_raw_name(str(path)):  # as indexed: the EXIF of the embedded preview
+                import rawpy
+
+                with rawpy.imread(source) as raw:
+                    source = io.BytesIO(raw.extract_thumb().data)
+            with Image.open(source, formats=_FORMATS) as opened:
+                exif = opened.getexif()
+    except Exception as exc:  # noqa: BLE001 - rawpy's and every plugin's errors: nothing to say
+        log.debug("no EXIF read from %s: %s", path, exc)
+        return "", None
+    return camera_of(exif), location_of(exif)
 
 
 def _preview_bytes(app1: bytes, ifd1: dict) -> bytes | None:
@@ -321,7 +343,8 @@ def _loaded(decoded: _Decoded, min_side: int, fallback_time: datetime,
         image = image.reduce(factor)
     taken_at = decoded.taken_at or fallback_time
     return LoadedImage(image, decoded.width, decoded.height, taken_at, thumbnail,
-                       has_exif=len(decoded.exif) > 0)
+                       has_exif=len(decoded.exif) > 0, camera=camera_of(decoded.exif),
+                       location=location_of(decoded.exif))
 
 
 def _shrunk(image: Image.Image, longest: int) -> Image.Image:

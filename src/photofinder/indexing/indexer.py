@@ -15,6 +15,7 @@ next run with the model embeds them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -31,7 +32,8 @@ from PIL import Image
 from photofinder.embedder import Embedder
 from photofinder.errors import ImageError
 from photofinder.fingerprint import fingerprint
-from photofinder.indexing.images import load_image
+from photofinder.indexing.exif_backfill import backfill_camera_and_location
+from photofinder.indexing.images import LoadedImage, load_image
 from photofinder.indexing.likeness import likeness_of
 from photofinder.indexing.survey import Survey, survey, survey_in_child_process
 from photofinder.config import absolute_path
@@ -59,6 +61,8 @@ class _Prepared:
     height: int = 0
     taken_at: object = None
     likeness: Likeness | None = None
+    camera: str | None = None
+    location: tuple[float, float] | None = None
     known: bool = False  # a stored or staged photo has this fingerprint: reuse its vector
 
 
@@ -132,6 +136,7 @@ class Indexer:
                 self.store.delete_paths(removed)
                 if on_commit:
                     on_commit(IndexChanges(removed=tuple(removed)))
+            backfill_camera_and_location(self.store, online, cancel, self.workers)
         return IndexChanges(tuple(added), tuple(updated), tuple(removed), tuple(problems),
                             cancelled=cancel.is_set(), photos=tuple(run.photos))
 
@@ -237,8 +242,7 @@ class _Run:
             return FileProblem(stat.path, str(exc))
         if thumbnail_file:
             self._write_thumbnail(thumbnail_file, loaded.thumbnail)
-        return _Prepared(stat, fp, tensor, loaded.width, loaded.height, loaded.taken_at,
-                         likeness_of(loaded.image, loaded.has_exif))
+        return _described(_Prepared(stat, fp, tensor), loaded)
 
     def _missing_thumbnail(self, stat: FileStat) -> Path | None:
         """Where this photo's grid thumbnail should go, if it is wanted and not there yet."""
@@ -270,8 +274,7 @@ class _Run:
         elif result.known:
             self.pending_reuse.append(result)
         elif result.tensor is None:  # scan only: stored without a vector
-            self._stage(result, None, result.width, result.height, result.taken_at,
-                        result.likeness)
+            self._stage(result, None, result)
         else:
             self.pending_embed.append(result)
         self.counts["done"] += 1
@@ -288,7 +291,7 @@ class _Run:
             return
         vectors = self.embedder.embed_tensors(np.stack([p.tensor for p in items]))
         for item, vector in zip(items, vectors):
-            self._stage(item, vector, item.width, item.height, item.taken_at, item.likeness)
+            self._stage(item, vector, item)
         self.counts["embedded"] += len(items)
 
     def _reuse_pending(self) -> None:
@@ -303,7 +306,7 @@ class _Run:
                 self._embed_late(item)
                 continue
             photo, vector = row
-            self._stage(item, vector, photo.width, photo.height, photo.taken_at, photo.likeness)
+            self._stage(item, vector, photo)
             self.counts["reused"] += 1
 
     def _embed_late(self, item: _Prepared) -> None:
@@ -313,15 +316,18 @@ class _Run:
             self.report(FileProblem(item.stat.path, str(exc)))
             return
         vector = self.embedder.embed_images([loaded.image])[0] if self.embeds else None
-        self._stage(item, vector, loaded.width, loaded.height, loaded.taken_at,
-                    likeness_of(loaded.image, loaded.has_exif))
+        self._stage(item, vector, _described(item, loaded))
 
-    def _stage(self, item: _Prepared, vector, width, height, taken_at, likeness) -> None:
+    def _stage(self, item: _Prepared, vector, described: _Prepared | Photo) -> None:
+        """Queue ``item``'s row, with what ``described`` (the decode, or the stored row
+        of a photo with the same fingerprint) says of it."""
         path = item.stat.path
         photo = Photo(
             path=path, folder=os.path.dirname(path), size=item.stat.size,
             mtime_ns=item.stat.mtime_ns, fingerprint=item.fingerprint,
-            width=int(width), height=int(height), taken_at=taken_at, likeness=likeness,
+            width=int(described.width), height=int(described.height),
+            taken_at=described.taken_at, likeness=described.likeness,
+            camera=described.camera, location=described.location,
         )
         self.batch.photos.append(photo)
         self.batch.vectors.append(vector)
@@ -358,6 +364,14 @@ class _Run:
             embedded=self.counts["embedded"], reused=self.counts["reused"],
             skipped=self.counts["skipped"],
         ))
+
+
+def _described(item: _Prepared, loaded: LoadedImage) -> _Prepared:
+    """``item`` with what its decode says: size, date, likeness, camera and position."""
+    return dataclasses.replace(
+        item, width=loaded.width, height=loaded.height, taken_at=loaded.taken_at,
+        likeness=likeness_of(loaded.image, loaded.has_exif), camera=loaded.camera,
+        location=loaded.location)
 
 
 def _add_unembedded(found: Survey, unembedded) -> None:

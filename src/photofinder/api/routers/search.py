@@ -15,6 +15,7 @@ from photofinder.api.schemas import (
 )
 from photofinder.errors import QueryError
 from photofinder.folder_names import resolve_folder
+from photofinder.places import resolve_place
 from photofinder.query_runner import SearchResult, images_query
 from photofinder.records import SearchFilter, SearchHit
 
@@ -29,12 +30,16 @@ def search(body: SearchRequest, library=Depends(dependencies.library),
            metrics=Depends(dependencies.metrics),
            tokens=Depends(dependencies.feedback_tokens)) -> SearchResponse:
     """Photos matching a description in the query grammar (``circle -red``, ``in:holidays``,
-    ``after:2023-06``), best first; weaker matches only with ``all``."""
+    ``after:2023-06``, ``camera:pixel``, ``near:paris``), best first; weaker matches only
+    with ``all``."""
     started = time.perf_counter()
     folders = resolve_folder(body.folder, library.folders(), set()) if body.folder else ()
     search_filter = SearchFilter(folders=folders, taken_after=_local(body.after),
                                  taken_before=_local(body.before),
-                                 types=tuple(t.lower().lstrip(".") for t in body.type))
+                                 types=tuple(t.lower().lstrip(".") for t in body.type),
+                                 cameras=tuple(c for c in body.camera if c.strip()),
+                                 has_location=body.has_location,
+                                 near=resolve_place(body.near) if body.near else None)
     result = library.search(body.query, body.k, search_filter=search_filter, include_weaker=body.all,
                             auto_folder=body.auto_folder)
     metrics.search.labels("text").observe(time.perf_counter() - started)
@@ -78,7 +83,9 @@ def _hit(hit: SearchHit) -> Hit:
     photo = hit.photo
     return Hit(id=photo.id, path=photo.path, folder=photo.folder, score=round(hit.score, 6),
                distance=round(hit.distance, 6),
-               width=photo.width, height=photo.height, taken_at=photo.taken_at)
+               width=photo.width, height=photo.height, taken_at=photo.taken_at,
+               camera=photo.camera or None,
+               location=list(photo.location) if photo.location else None)
 
 
 def _local(moment: datetime | None) -> datetime | None:
