@@ -35,7 +35,8 @@ def test_text_search_ranks_by_meaning_and_returns_what_scripts_need(served):
     answer = served.call("POST", "/api/search", json={"query": f"a {colour} {shape}", "k": 3}).json()
     assert len(answer["results"]) == 3 and answer["query_id"] and answer["took_ms"] >= 0
     top = answer["results"][0]
-    assert set(top) == {"id", "path", "folder", "score", "distance", "width", "height", "taken_at"}
+    assert set(top) == {"id", "path", "folder", "score", "distance", "width", "height", "taken_at",
+                        "camera", "location"}
     assert all((served.photos[hit["path"]].colour, served.photos[hit["path"]].shape) == (colour, shape)
                for hit in answer["results"])
     assert top["id"] == photo_id(top["path"]) and top["folder"] == str(served.folder)
