@@ -2,10 +2,11 @@
 
 The in-memory index (what every search runs on) holds N synthetic photos: clustered
 unit vectors, 20 folders, JPEG/PNG/HEIC files, portrait and landscape, five years of
-dates, 10 cameras (a tenth without one) and GPS positions on 60% of the photos, scattered
-around 8 cities (a third in and around Paris). Each filter is timed twice: a new filter for every query (its row mask is
-computed, the worst case) and the same filter again (the mask is reused, as while
-typing). Figures are medians, reported as ratios to the unfiltered search.
+dates, 10 cameras (a tenth not read yet) and GPS positions on 60% of the photos,
+scattered around 8 places (a third in and around Paris). Each filter is timed twice: a
+new filter for every query (its row mask is computed, the worst case) and the same
+filter again (the mask is reused, as while typing). Figures are medians, reported as
+ratios to the unfiltered search.
 
     python benchmarks/bench_filters.py [--photos 100000] [--queries 40]
 """
