@@ -176,6 +176,23 @@ def test_similar_each_and_feedback(tiny_model, shapes):
         assert failed.returncode == code, failed.stderr
 
 
+def test_sort_orders_the_same_results_by_date_or_name(tiny_model, shapes):
+    folder, _photos = shapes
+    photofinder("index", str(folder))
+    ask = ("search", "a circle", "-k", "30", "--all", "--json")
+    ranked = json.loads(photofinder(*ask).stdout)
+    by_name = json.loads(photofinder(*ask, "--sort", "name").stdout)
+    by_date = json.loads(photofinder(*ask, "--sort", "date").stdout)
+    assert [h["score"] for h in ranked] == sorted((h["score"] for h in ranked), reverse=True)
+    assert sorted(h["path"] for h in by_name) == sorted(h["path"] for h in ranked)
+    names = [Path(h["path"]).name.casefold() for h in by_name]
+    assert names == sorted(names) and names != [Path(h["path"]).name.casefold() for h in ranked]
+    taken = [h["taken_at"] for h in by_date]
+    assert taken == sorted(taken, reverse=True) and len(by_date) == 30
+    wrong = photofinder(*ask, "--sort", "size", check=False)
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+
+
 def test_without_pyside6_the_window_says_so_in_one_line():
     no_qt = Path(__file__).parent / "helpers" / "no_qt"  # its PySide6 fails to import
     path = [str(no_qt), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]

@@ -7,6 +7,7 @@ stderr; a failure prints one line and exits non-zero.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(e.g. paris, \"new york~10km\", 48.85,2.35~500m)")
         sub.add_argument("--no-auto-folder", action="store_true",
                          help="do not scope the search to a library folder the text names")
+        sub.add_argument("--sort", choices=["relevance", "date", "name"], default="relevance",
+                         help="order of the results: best match first (default), date taken "
+                              "(newest first) or file name")
         if name == "similar":
             sub.add_argument("--each", action="store_true",
                              help="results for each image on its own (JSON: a list of result lists)")
@@ -292,6 +296,7 @@ def cmd_index(library, args) -> int:
 
 def cmd_search(library, args) -> int:
     from photofinder.organizing import marked, with_marks
+    from photofinder.photo_order import PhotoOrder, sort_hits
     from photofinder.places import resolve_place
     from photofinder.query import parse_date
     from photofinder.query_runner import check_k, images_query
@@ -309,15 +314,20 @@ def cmd_search(library, args) -> int:
     query = " ".join(args.query) if args.command == "search" else images_query(args.query)
     options = {"search_filter": search_filter, "include_weaker": args.all,
                "auto_folder": not args.no_auto_folder}
+    order = PhotoOrder.parse(args.sort)
+
+    def in_order(result):
+        return dataclasses.replace(result, hits=tuple(sort_hits(result.hits, order)))
+
     if getattr(args, "each", False):
-        results = library.search_each(query, args.k, **options)
+        results = [in_order(r) for r in library.search_each(query, args.k, **options)]
         if args.json:
             print(json.dumps([[hit_json(h, r.query_id) for h in r.hits] for r in results], indent=2))
         for image, result in zip(args.query, results) if not args.json else ():
             print(f"like {image}:")
             print_result(result, as_json=False)
         return 0
-    print_result(library.search(query, args.k, **options), args.json)
+    print_result(in_order(library.search(query, args.k, **options)), args.json)
     return 0
 
 

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Callable, Iterable
 
 from photofinder.errors import QueryError
-from photofinder.records import Photo
+from photofinder.records import Photo, SearchHit
 
 
 class PhotoOrder(str, Enum):
@@ -46,3 +46,11 @@ def sort_photos(photos: Iterable[Photo], order: PhotoOrder) -> list[Photo]:
     if order is PhotoOrder.RELEVANCE:
         return list(photos)
     return sorted(photos, key=order_key(order))
+
+
+def sort_hits(hits: Iterable[SearchHit], order: PhotoOrder) -> list[SearchHit]:
+    """Search hits in ``order``: relevance keeps the search's ranking."""
+    if order is PhotoOrder.RELEVANCE:
+        return list(hits)
+    key = order_key(order)
+    return sorted(hits, key=lambda hit: key(hit.photo))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from photofinder.photo_order import PhotoOrder, order_key
+from photofinder.photo_order import PhotoOrder, sort_hits
 from photofinder.ui.empty_state import EmptyLibrary, Notice
 from photofinder.ui.grid import PhotoGrid
 from photofinder.ui.grid_layout import Section
@@ -117,7 +117,7 @@ class ContentArea(QWidget):
         groups = result.groups or ((None, found),)
         hits, sections = [], []
         for image, group in groups:
-            ordered = self._in_results_order(group.hits)
+            ordered = sort_hits(group.hits, self.results_order)
             if image is not None and ordered:
                 sections.append(Section(len(hits), len(ordered),
                                         f"Like {image.label} · {count_label(len(ordered))}",
@@ -143,12 +143,6 @@ class ContentArea(QWidget):
     def _set_weaker(self, link: str) -> None:
         self.weaker_link.setText(link)
         self.weaker_link.setVisible(bool(link))
-
-    def _in_results_order(self, hits) -> list:
-        if self.results_order is PhotoOrder.RELEVANCE:
-            return list(hits)
-        key = order_key(self.results_order)
-        return sorted(hits, key=lambda hit: key(hit.photo))
 
     def show_collection(self, title: str, photos: list) -> None:
         """An album, favourites or rated photos, newest first, in the results grid."""
