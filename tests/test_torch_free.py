@@ -76,7 +76,7 @@ def test_without_torch_it_indexes_and_searches_as_the_torch_install_does(
                                            env=env, capture_output=True, text=True).stdout)
         found = ranking(command, env, photos)
     assert status["photos"] == 16 and status["photos_without_vectors"] == 0
-    assert status["backend"] == "onnx-fp32"
+    assert status["backend"] == "onnx-fp32" and "published ONNX export" in status["runs_on"]
     for query, hits in expected.items():
         assert [path for path, _ in found[query]] == [path for path, _ in hits], (query, found, hits)
         assert [score for _, score in found[query]] == pytest.approx([s for _, s in hits], abs=1e-3)

@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -323,14 +323,16 @@ class Embedder:
         """How the model will run here, without loading it: as measured on an earlier
         start, else as placed (torch)."""
         placement = self._placement or pick_placement()
-        if not importable("open_clip"):  # the published ONNX export, in ONNX Runtime
+        published = not importable("open_clip")  # the published ONNX export, in ONNX Runtime
+        if published:
             choice = Choice("onnx-fp32", "fp32", "cpu", None)
         else:
             choice = self._decided_backend(placement) or Choice(
                 f"torch-{placement.precision}", placement.precision, placement.device, None)
         return ModelInfo(model_id=self.spec.model_id, device=choice.device,
                          precision=choice.precision, dimension=embedding_dimension(self.spec.arch),
-                         backend=choice.backend, agreement=choice.agreement)
+                         backend=choice.backend, agreement=choice.agreement,
+                         extra={"published_export": True} if published else {})
 
     def _decided_backend(self, placement: Placement) -> Choice | None:
         """The backend asked for (argument or PHOTOFINDER_BACKEND), else the remembered one."""
@@ -406,6 +408,7 @@ class Embedder:
         self.weights_failure = None
         self._placement = Placement("cpu", "fp32", (self._placement or pick_placement()).batch_size)
         self._set_info(None)
+        self.info = replace(self.info, extra={"published_export": True})
         log.info("model %s ready in ONNX Runtime from its published export", self.spec.model_id)
         return self.info
 

@@ -172,6 +172,10 @@ class ModelInfo:
 
     def describe_backend(self) -> str:
         """How photos are embedded here, for the status line and the settings."""
-        measured = (f"agrees with torch fp32 to cosine {self.agreement:.5f}"
-                    if self.agreement is not None else "not measured yet: the first indexing does")
+        if self.extra.get("published_export"):  # an install without torch (published_onnx)
+            measured = "the model's published ONNX export; no torch here"
+        elif self.agreement is not None:
+            measured = f"agrees with torch fp32 to cosine {self.agreement:.5f}"
+        else:
+            measured = "not measured yet: the first indexing does"
         return f"{self.backend}, {self.precision} on {self.device} ({measured})"
