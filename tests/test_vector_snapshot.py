@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
@@ -16,9 +17,10 @@ import torch
 from test_vector_index import DIM, clustered, new_index, numbers, rows
 
 from photofinder.library import Library
+from photofinder.records import Gate, SearchFilter
 from photofinder.store import METADATA_COLUMNS, METADATA_FIELDS
 from photofinder.vector_index import VectorIndex
-from photofinder.vector_snapshot import STATE_FILE, VECTORS_F32, open_snapshot, save
+from photofinder.vector_snapshot import STATE_FILE, VECTORS_F32, SnapshotSearch, open_snapshot, save
 from photofinder_testing.tinymodel.shapes import write_photos
 
 
@@ -103,6 +105,7 @@ def indexed(tiny_model, tmp_path):
 SEARCH_IN_A_NEW_PROCESS = """
 import json, sys
 from photofinder.library import Library
+from photofinder.records import Gate, SearchFilter
 hits = Library().search_text("a red circle", 10)
 print(json.dumps({"paths": [h.photo.path for h in hits], "scores": [h.score for h in hits],
                   "heavy": [m for m in ("torch", "lancedb", "open_clip") if m in sys.modules]}))
@@ -194,3 +197,53 @@ def test_a_one_off_search_probes_the_snapshot_partitions_as_the_index_does(tmp_p
         differs += set(numbers(found)) != set(np.argsort(-(everything @ q))[:30].tolist())
     assert differs  # a probe this narrow misses some rows an exact scan finds
     assert int(search.search(clustered(20, seed=5)[4], 1)[0].photo.path.rsplit("/", 1)[1][:-4]) == 3004
+
+
+FILTERS = [SearchFilter(folders=("/lib/f1",)), SearchFilter(types=("jpg",)),
+           SearchFilter(taken_after=datetime(2020, 6, 1), taken_before=datetime(2021, 1, 1)),
+           SearchFilter(paths=frozenset(f"/lib/f{i % 4}/{i}.jpg" for i in range(0, 900, 7)))]
+
+
+@pytest.mark.parametrize("search_filter", FILTERS)
+def test_a_snapshot_filters_and_gates_as_the_index_does(tmp_path, search_filter):
+    vectors = clustered(900)
+    index = new_index(torch.float32)
+    index.append(rows(0, vectors))
+    mapped = SnapshotSearch(open_snapshot(*saved(index, tmp_path / "snap"), DIM, METADATA_COLUMNS),
+                            "m", open_store=lambda: pytest.fail("answered by the snapshot"))
+    query, gate = clustered(2, seed=9)
+    gates = (Gate(gate, 0.1, above=False),)
+    for gated in ((), gates):
+        found, scores = index.search(query, 25, search_filter, gated)
+        hits = mapped.search(query, 25, search_filter, gated)
+        assert [h.photo.path for h in hits] == found.column("path").to_pylist()
+        np.testing.assert_allclose([h.score for h in hits], scores, atol=1e-5)
+
+
+def test_a_partitioned_snapshot_leaves_filters_to_the_store(tmp_path, monkeypatch):
+    """The index's probe decides which partitions a filter needs: the store answers."""
+    import photofinder.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "PARTITION_MIN_ROWS", 2000)
+    monkeypatch.setattr(vector_index, "ROWS_PER_PARTITION", 50)
+    index = new_index(torch.float32)
+    index.append(rows(0, clustered(3000)), partition=False)
+    index.partition()
+    asked = []
+
+    class Store:
+        def search(self, *args):
+            asked.append(args)
+            return []
+
+    mapped = SnapshotSearch(open_snapshot(*saved(index, tmp_path / "snap"), DIM, METADATA_COLUMNS),
+                            "m", open_store=Store)
+    query = clustered(1, seed=9)[0]
+    assert len(mapped.search(query, 10)) == 10 and not asked  # no filter: probed in numpy
+    mapped.search(query, 10, FILTERS[0])
+    assert asked and asked[0][2] == FILTERS[0]
+
+
+def saved(index: VectorIndex, folder, version: int = 7):
+    save(folder, version, *index.snapshot_parts())
+    return folder, version
