@@ -47,6 +47,18 @@ def test_text_search_ranks_by_meaning_and_returns_what_scripts_need(served):
     assert len(strict["results"]) + strict["weaker"] == 5  # weaker matches are counted, not shown
 
 
+def test_search_results_come_in_the_order_asked(served):
+    ask = {"query": "circle", "all": True, "k": 30}
+    ranked = served.call("POST", "/api/search", json=ask).json()["results"]
+    by_date = served.call("POST", "/api/search", json={**ask, "sort": "date"}).json()["results"]
+    by_name = served.call("POST", "/api/search", json={**ask, "sort": "name"}).json()["results"]
+    assert sorted(h["id"] for h in by_date) == sorted(h["id"] for h in ranked)
+    assert [h["taken_at"] for h in by_date] == sorted((h["taken_at"] for h in by_date), reverse=True)
+    names = [h["path"].rsplit("/", 1)[-1].casefold() for h in by_name]
+    assert names == sorted(names)
+    assert served.call("POST", "/api/search", json={**ask, "sort": "size"}).status_code in (400, 422)
+
+
 def test_search_filters_by_folder_and_date(served, tmp_path):
     outside = served.call("POST", "/api/search", json={"query": "circle", "folder": str(tmp_path)})
     assert outside.status_code == 400 and "not in the library" in outside.json()["detail"]

@@ -102,6 +102,19 @@ def test_keys_move_across_a_month_header_in_the_same_column(qtbot):
     assert grid.currentIndex().row() == last_line_start + 1
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # offscreen tooltips
+def test_dragging_the_scroll_bar_shows_the_month_there(qtbot):
+    from PySide6.QtWidgets import QToolTip
+
+    grid = shown_grid(qtbot, 2000, timedelta(hours=1))
+    layout, bar = grid.grid_layout(), grid.verticalScrollBar()
+    february = layout.sections[1]
+    place = layout.tops[1] + layout.header + grid.gridSize().height()  # inside February
+    bar.sliderMoved.emit(place)
+    assert QToolTip.isVisible() and QToolTip.text() == february.title
+    QToolTip.hideText()
+
+
 def test_a_rubber_band_selects_the_tiles_it_meets(qtbot):
     grid = shown_grid(qtbot, 500)
     cell = grid.gridSize().width()
@@ -174,8 +187,9 @@ def test_at_the_top_added_photos_show(qtbot):
 
 
 def test_laying_out_rows_does_not_call_python_for_each(qtbot, monkeypatch):
-    """QListView asks rowCount() twice a row while it lays out: 200,000 calls into Python,
-    220 ms, for one photo added to 100,000 (the proxy answers them in C++)."""
+    """QListView asked rowCount() twice a row while it laid out: 200,000 calls into Python,
+    220 ms, for one photo added to 100,000. This view lays out by months, and its own
+    calls go to the C++ proxy."""
     grid = shown_grid(qtbot, 10_000)
     calls = []
     original = LibraryModel.rowCount

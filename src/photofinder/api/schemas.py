@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +46,9 @@ class SearchRequest(_Body):
                              "optional ~RADIUS (default 25 km), e.g. \"paris~50km\"")
     all: bool = Field(False, description="include matches below the relevance threshold")
     auto_folder: bool = Field(True, description="a library folder named in the query scopes it")
+    sort: Literal["relevance", "date", "name"] = Field(
+        "relevance", description="order of the results: best match first, date taken (newest "
+                                 "first) or file name")
 
 
 class Hit(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 from typing import Annotated
@@ -15,6 +16,7 @@ from photofinder.api.schemas import (
 )
 from photofinder.errors import QueryError
 from photofinder.folder_names import resolve_folder
+from photofinder.photo_order import PhotoOrder, sort_hits
 from photofinder.places import resolve_place
 from photofinder.query_runner import SearchResult, images_query
 from photofinder.records import SearchFilter, SearchHit
@@ -42,6 +44,7 @@ def search(body: SearchRequest, library=Depends(dependencies.library),
                                  near=resolve_place(body.near) if body.near else None)
     result = library.search(body.query, body.k, search_filter=search_filter, include_weaker=body.all,
                             auto_folder=body.auto_folder)
+    result = dataclasses.replace(result, hits=tuple(sort_hits(result.hits, PhotoOrder(body.sort))))
     metrics.search.labels("text").observe(time.perf_counter() - started)
     return _response(result, tokens, started)
 
