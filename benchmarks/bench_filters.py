@@ -5,8 +5,9 @@ unit vectors, 20 folders, JPEG/PNG/HEIC files, portrait and landscape, five year
 dates, 10 cameras (a tenth not read yet) and GPS positions on 60% of the photos,
 scattered around 8 places (a third in and around Paris). Each filter is timed twice: a
 new filter for every query (its row mask is computed, the worst case) and the same
-filter again (the mask is reused, as while typing). Figures are medians, reported as
-ratios to the unfiltered search.
+filter again (the mask is reused, as while typing). Each query runs every variant in
+turn, so a busy machine slows the baseline and the filters alike. Figures are medians,
+reported as ratios to the unfiltered search.
 
     python benchmarks/bench_filters.py [--photos 100000] [--queries 40]
 """
@@ -66,14 +67,10 @@ def gps_and_cameras(count: int, rng: np.random.Generator) -> dict:
             "longitude": pa.array(np.where(located, spots[:, 1], np.nan), pa.float64(), from_pandas=True)}
 
 
-def median_ms(index: VectorIndex, queries: np.ndarray, make_filter, gates=()) -> float:
-    times = []
-    for i, q in enumerate(queries):
-        search_filter = make_filter(i)
-        started = time.perf_counter()
-        index.search(q, K, search_filter, gates)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def timed_ms(index: VectorIndex, query: np.ndarray, search_filter, gates=()) -> float:
+    started = time.perf_counter()
+    index.search(query, K, search_filter, gates)
+    return (time.perf_counter() - started) * 1000
 
 
 def main() -> None:
@@ -100,20 +97,29 @@ def main() -> None:
         "near paris": SearchFilter(near=GeoCircle(48.8566, 2.3522, 25.0)),
         "camera+near": SearchFilter(cameras=("iphone",), near=GeoCircle(40.7128, -74.006, 50.0)),
     }
-    median_ms(index, queries[:5], lambda i: None)  # warm up
-    unfiltered = median_ms(index, queries, lambda i: None)
+    for q in queries[:5]:  # warm up
+        timed_ms(index, q, None)
+    # Interleaved, query by query: a busy machine slows the baseline and the filters alike.
+    times: dict[str, list[float]] = {"unfiltered": [], "two +/- parts": []}
+    for i, q in enumerate(queries):
+        times["unfiltered"].append(timed_ms(index, q, None))
+        for name, search_filter in filters.items():
+            # A filter unseen before (its mask is computed), then the same again (reused).
+            fresh = replace(search_filter, taken_before=(
+                search_filter.taken_before or datetime(2030, 1, 1)) + timedelta(seconds=i))
+            times.setdefault(f"{name} new", []).append(timed_ms(index, q, fresh))
+            times.setdefault(f"{name} same", []).append(timed_ms(index, q, fresh))
+        times["two +/- parts"].append(timed_ms(index, q, None, (gate, replace(gate, above=True))))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    unfiltered = median["unfiltered"]
     print(f"{args.photos:,} photos, {args.queries} queries, k={K}, dtype {index.dtype}")
     print(f"unfiltered search: {unfiltered:.2f} ms (the baseline, 1.00x)")
-    for name, search_filter in filters.items():
-        # A filter unseen before each query: the mask is computed every time.
-        fresh = median_ms(index, queries, lambda i, f=search_filter: replace(
-            f, taken_before=(f.taken_before or datetime(2030, 1, 1)) + timedelta(seconds=i)))
-        cached = median_ms(index, queries, lambda i, f=search_filter: f)
+    for name in filters:
+        fresh, cached = median[f"{name} new"], median[f"{name} same"]
         print(f"{name:12} new filter {fresh:7.2f} ms ({fresh / unfiltered:4.2f}x)   "
               f"same filter {cached:7.2f} ms ({cached / unfiltered:4.2f}x)")
-    gated = median_ms(index, queries, lambda i: None, (gate, replace(gate, above=True)))
+    gated = median["two +/- parts"]
     print(f"{'two +/- parts':12} {gated:7.2f} ms ({gated / unfiltered:4.2f}x)")
-
 
 if __name__ == "__main__":
     main()
