@@ -78,8 +78,11 @@ def test_without_torch_it_indexes_and_searches_as_the_torch_install_does(
     assert status["photos"] == 16 and status["photos_without_vectors"] == 0
     assert status["backend"] == "onnx-fp32" and "published ONNX export" in status["runs_on"]
     for query, hits in expected.items():
-        assert [path for path, _ in found[query]] == [path for path, _ in hits], (query, found, hits)
-        assert [score for _, score in found[query]] == pytest.approx([s for _, s in hits], abs=1e-3)
+        scores = dict(hits)
+        assert dict(found[query]) == pytest.approx(scores, abs=1e-3), query
+        # the same order, but for photos whose scores tie (identical shapes drawn twice)
+        for (path, _), (expected_path, _) in zip(found[query], hits):
+            assert path == expected_path or abs(scores[path] - scores[expected_path]) < 1e-3, query
 
 
 def test_the_export_downloads_verified_with_its_total_progress(published, tmp_path, monkeypatch):
