@@ -213,6 +213,9 @@ def measure_5m(corpus: Corpus, queries: np.ndarray, size: int, probe: float, kee
         before = resident()
         vectors = np.load(folder / VECTORS_F16, mmap_mode="r")
         metadata_table = pa.ipc.open_file(pa.memory_map(str(folder / "metadata.arrow"))).read_all()
+        metadata_table = pa.table({  # columns added to the store since the files were kept
+            f.name: metadata_table.column(f.name) if f.name in metadata_table.column_names
+            else pa.nulls(size, f.type) for f in METADATA_FIELDS})
         with np.load(folder / "partitions.npz") as parts:
             centroids, starts = parts["centroids"], parts["starts"]
         snapshot = Snapshot(folder, 1, vectors, metadata_table, centroids, starts, size, ())
