@@ -65,6 +65,13 @@ def test_serve_and_the_cli_through_it(tiny_model, private_home, tmp_path):
         paths = [hit["path"] for hit in json.loads(found.stdout)]
         assert len(paths) == 60 and any(p.startswith(str(second)) for p in paths)
 
+        for options in (("--camera", "pixel"), ("--near", "paris~5km"), ("--has-location",)):
+            filtered = photofinder("-v", "search", "circle", "-k", "60", "--all", "--json", *options)
+            assert "asking the running photofinder" in filtered.stderr  # no shape has EXIF:
+            assert json.loads(filtered.stdout) == [], options  # the filter went along
+        nowhere = photofinder("search", "circle", "--near", "xqzvburg", "--json")
+        assert nowhere.returncode == 2 and "no city called" in nowhere.stderr
+
         query = str(sorted(second.glob("*.jpg"))[0])
         similar = photofinder("-v", "similar", query, "-k", "3", "--json")
         assert similar.returncode == 0, similar.stderr
