@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 
 from photofinder_testing.tinymodel.shapes import write_photos
 from photofinder.ui import folder_presence
-from photofinder.ui.grid import TileDelegate
+from photofinder.ui.tile_delegate import TileDelegate
 from photofinder.ui.photo_model import OfflineRole
 from photofinder.ui.preview import PreviewDialog
 
