@@ -358,7 +358,7 @@ def hit_json(hit: SearchHit, query_id: str) -> dict:
             "score": round(hit.score, 4), "distance": round(hit.distance, 4),
             "width": hit.photo.width, "height": hit.photo.height,
             "taken_at": hit.photo.taken_at.isoformat(), "camera": hit.photo.camera or None,
-            "location": [round(d, 6) for d in hit.photo.location] if hit.photo.location else None,
+            "location": hit.photo.rounded_location,
             "query_id": query_id}
 
 

@@ -52,6 +52,11 @@ class Photo:
     def id(self) -> str:
         return photo_id(self.path)
 
+    @property
+    def rounded_location(self) -> list[float] | None:
+        """[latitude, longitude] to 6 decimals (~0.1 m): what JSON answers carry."""
+        return [round(d, 6) for d in self.location] if self.location else None
+
 
 def photo_id(path: str) -> str:
     """A photo's id in every face (CLI, API, window): the same for a path in every run."""

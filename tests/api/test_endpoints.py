@@ -130,6 +130,7 @@ def test_photo_metadata_thumbnail_and_file_by_id(served):
     pid = photo_id(path)
     info = served.call("GET", f"/api/photos/{pid}").json()
     assert info["path"] == path and info["width"] == 256 and info["id"] == pid
+    assert info["camera"] is None and info["location"] is None  # the shapes carry no EXIF
     thumb = served.call("GET", f"/api/photos/{pid}/thumbnail")
     assert thumb.headers["content-type"] == "image/jpeg"
     assert max(Image.open(io.BytesIO(thumb.content)).size) <= 256

@@ -120,6 +120,8 @@ class PhotoInfo(BaseModel):
     width: int
     height: int
     taken_at: datetime
+    camera: str | None = Field(None, description="make and model from EXIF")
+    location: list[float] | None = Field(None, description="[latitude, longitude] from EXIF GPS")
 
 
 class IndexRequest(_Body):

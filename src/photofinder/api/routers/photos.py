@@ -24,7 +24,8 @@ CHUNK = 256 * 1024
 def photo(photo_id: str, library=Depends(dependencies.library)) -> PhotoInfo:
     found = library.photo_by_id(photo_id)
     return PhotoInfo(id=found.id, path=found.path, folder=found.folder, size=found.size,
-                     width=found.width, height=found.height, taken_at=found.taken_at)
+                     width=found.width, height=found.height, taken_at=found.taken_at,
+                     camera=found.camera or None, location=found.rounded_location)
 
 
 @router.get("/{photo_id}/thumbnail", response_class=FileResponse,

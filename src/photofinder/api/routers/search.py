@@ -88,7 +88,7 @@ def _hit(hit: SearchHit) -> Hit:
                distance=round(hit.distance, 6),
                width=photo.width, height=photo.height, taken_at=photo.taken_at,
                camera=photo.camera or None,
-               location=[round(d, 6) for d in photo.location] if photo.location else None)
+               location=photo.rounded_location)
 
 
 def _local(moment: datetime | None) -> datetime | None:
