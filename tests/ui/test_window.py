@@ -183,8 +183,15 @@ def test_the_library_listing_waits_for_search_to_be_ready(qtbot, indexed_window)
     assert order == ["search ready", "listing"]
 
 
+@pytest.fixture
+def release_at_once(monkeypatch):
+    from photofinder.ui import index_controller
+
+    monkeypatch.setattr(index_controller, "RELEASE_AFTER_MS", 0)
+
+
 def test_the_image_model_is_released_after_indexing_and_loads_again_for_new_photos(
-        qtbot, indexed_window, tmp_path):
+        qtbot, release_at_once, indexed_window, tmp_path):
     from photofinder_testing.tinymodel.shapes import write_photos
 
     window = indexed_window
@@ -200,3 +207,12 @@ def test_the_image_model_is_released_after_indexing_and_loads_again_for_new_phot
     hits = window.library.search_text("a red circle", 200)
     assert {str(more)} <= {h.photo.folder for h in hits}  # the new photos have vectors
     qtbot.waitUntil(lambda: not embedder.is_loaded, timeout=30_000)  # and it is freed again
+
+
+def test_the_image_model_stays_while_indexing_was_idle_only_briefly(qtbot, indexed_window):
+    """The default wait: a burst of small runs (a camera import) keeps the model loaded."""
+    embedder = indexed_window.library.embedder
+    with qtbot.waitSignal(indexed_window.indexer.finished, timeout=30_000):
+        indexed_window.indexer.request()
+    qtbot.wait(500)
+    assert embedder.is_loaded

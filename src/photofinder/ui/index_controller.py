@@ -22,7 +22,7 @@ import logging
 import threading
 from enum import Enum
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from photofinder.embedder import ModelSpec
 from photofinder.errors import PhotofinderError
@@ -30,6 +30,9 @@ from photofinder.records import IndexChanges
 from photofinder.ui.workers import Worker
 
 log = logging.getLogger("photofinder.ui.index")
+
+
+RELEASE_AFTER_MS = 60_000  # idle indexing frees the image model after this
 
 
 class IndexState(Enum):
@@ -67,6 +70,10 @@ class IndexController(QObject):
         self.switching_to: ModelSpec | None = None  # the model to switch to, next or now
         self._listed_without_model = False  # photos were stored without vectors
         self._repair_wanted = False
+        # The image model is freed once indexing has been idle this long: a camera import
+        # the watcher sees as many small runs does not load it again for each one.
+        self._release = QTimer(self, singleShot=True, interval=RELEASE_AFTER_MS)
+        self._release.timeout.connect(self._release_model)
         loader.ready.connect(self._on_model_ready)
         loader.failed.connect(self._on_model_failed)
         loader.download_started.connect(self._on_model_failed)  # a long wait: list meanwhile
@@ -133,6 +140,7 @@ class IndexController(QObject):
     def stop(self) -> None:
         """The window is closing: cancel, and start nothing new."""
         self._stopped = True
+        self._release.stop()
         self.cancel()
 
     def _start_next(self) -> None:
@@ -261,7 +269,11 @@ class IndexController(QObject):
             self._set_state(IndexState.IDLE)
         if self.state == IndexState.IDLE:
             self._start_next()
-        if not self._running and not self._stopped:  # nothing left to index: free the model
+        if not self._running and not self._stopped:  # nothing left to index
+            self._release.start(RELEASE_AFTER_MS)
+
+    def _release_model(self) -> None:
+        if not self._running and not self._stopped:
             Worker(self._library.release_model).start(background=True)
 
     def _on_model_failed(self, *_args) -> None:
