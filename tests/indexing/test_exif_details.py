@@ -71,3 +71,15 @@ def test_gps_ifd_pointing_nowhere_or_holding_text_is_no_position(tmp_path):
         pointing_nowhere = load_image(jpeg_with(tmp_path, "nowhere", nowhere), 32)
     assert pointing_nowhere.location is None and pointing_nowhere.camera == "Google"
     assert load_image(jpeg_with(tmp_path, "text", text), 32).location is None
+
+
+def test_a_raw_file_names_its_camera_at_indexing_and_when_read_later(tmp_path):
+    pytest.importorskip("rawpy")
+    from photofinder.indexing.images import read_camera_and_location
+    from photofinder_testing.raw_files import write_dng
+
+    path = tmp_path / "raw.dng"
+    write_dng(path, Image.new("RGB", (640, 480), "red"), model="NIKON D750")
+    camera = load_image(path, 64).camera
+    assert camera.endswith("NIKON D750")  # LibRaw's EXIF of the preview: the raw's Make, Model
+    assert read_camera_and_location(path) == (camera, None)
