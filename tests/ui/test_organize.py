@@ -108,7 +108,6 @@ def test_the_library_has_a_header_row_per_month_and_the_heading_follows_the_scro
     window = make_window()
     window.add_folder(str(tmp_path / "lib"))
     wait_until_indexed(window, 30)
-    model = window.library_ctl.model
     grid = window.content.library_grid
     sections = grid.grid_layout().sections
     assert [(s.start, s.title) for s in sections] == [
