@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child: one backend
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    photos = camera_photos(args.photos, CACHE / "photos-640px", (640, 480), workers=2)
+    photos = camera_photos(args.photos, CACHE / "photos-640px-release", (640, 480), workers=2)
     if args.one:
         weights, models = prepared_model(Path(args.folder))
         if args.one == "prepare":  # the text tower and the ONNX files, made once
