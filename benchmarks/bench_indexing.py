@@ -91,10 +91,16 @@ def decode_only(embedder: Embedder, photos: list[Path], workers: int) -> float:
 
 
 def end_to_end(embedder: Embedder, photos: list[Path]) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = PhotoStore(Path(tmp), embedder.info.model_id, embedder.info.dimension)
+    """Index a folder holding exactly ``photos`` (hard links: the cache folder may hold
+    more, made by a run with more photos)."""
+    with tempfile.TemporaryDirectory(dir=photos[0].parent.parent) as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        for photo in photos:
+            os.link(photo, folder / photo.name)
+        store = PhotoStore(Path(tmp) / "index", embedder.info.model_id, embedder.info.dimension)
         started = time.perf_counter()
-        changes = Indexer(store, embedder).run([photos[0].parent])
+        changes = Indexer(store, embedder).run([folder])
         elapsed = time.perf_counter() - started
         assert len(changes.added) == len(photos), changes.problems[:3]
     return len(photos) / elapsed
