@@ -1,4 +1,4 @@
-"""Sizes in the units a person reads: the window's tooltips and the CLI's status."""
+"""Sizes and counts as a person reads them: the window's labels and the CLI's status."""
 
 from __future__ import annotations
 
@@ -10,3 +10,8 @@ def human_size(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
     return ""
+
+
+def photo_count(count: int) -> str:
+    """"1 photo", "2,345 photos": never "1 photos"."""
+    return f"{count:,} photo{'s' if count != 1 else ''}"

@@ -12,10 +12,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from photofinder.photo_order import PhotoOrder, sort_hits
+from photofinder.units import photo_count
 from photofinder.ui.empty_state import EmptyLibrary, Notice
 from photofinder.ui.grid import PhotoGrid
 from photofinder.ui.grid_layout import Section
-from photofinder.ui.photo_model import LibraryModel, PhotoListModel, count_label
+from photofinder.ui.photo_model import LibraryModel, PhotoListModel
 from photofinder.ui.search import SearchResult
 from photofinder.ui.search_bar import PartChips, QueryChips, part_chips
 
@@ -120,7 +121,7 @@ class ContentArea(QWidget):
             ordered = sort_hits(group.hits, self.results_order)
             if image is not None and ordered:
                 sections.append(Section(len(hits), len(ordered),
-                                        f"Like {image.label} · {count_label(len(ordered))}",
+                                        f"Like {image.label} · {photo_count(len(ordered))}",
                                         image.preview))
             hits.extend(ordered)
         self._results_model.set_photos([h.photo for h in hits], [h.score for h in hits], sections)
@@ -135,7 +136,7 @@ class ContentArea(QWidget):
             return
         query = "" if result.query.images else f" {result.query.describe()}"  # the chips say it
         each = " for each photo" if result.groups else ""
-        self._set_heading(f"Best matches{query}{each} · {len(hits):,} photos", back=True)
+        self._set_heading(f"Best matches{query}{each} · {photo_count(len(hits))}", back=True)
         self._set_weaker(weaker)
         self.pages.setCurrentWidget(self.results_grid)
         self.results_grid.scrollToTop()
@@ -152,7 +153,7 @@ class ContentArea(QWidget):
         if not photos:
             self.show_notice(f"{title}: no photos yet.", back=True)
             return
-        self._set_heading(f"{title} · {len(photos):,} photos", back=True)
+        self._set_heading(f"{title} · {photo_count(len(photos))}", back=True)
         self.pages.setCurrentWidget(self.results_grid)
         self.results_grid.scrollToTop()
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QStyle, QWidget,
 )
 
+from photofinder.units import photo_count
 from photofinder.ui.side_panel import section_layout
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -81,7 +82,7 @@ class FolderPanel(QWidget):
                 self.list.setCurrentItem(item)
         known = [c for c in counts.values() if c is not None]
         total = sum(known)
-        self.total.setText(f"{total:,} photos in all" if known else "")
+        self.total.setText(f"{photo_count(total)} in all" if known else "")
         self._update_buttons()
 
     def _menu(self, position) -> None:

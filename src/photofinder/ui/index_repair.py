@@ -9,6 +9,8 @@ import logging
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from photofinder.units import photo_count
+
 log = logging.getLogger("photofinder.ui")
 
 
@@ -63,11 +65,11 @@ class IndexRepairUi(QObject):
     def _on_repaired(self, report) -> None:
         self._repairing = False
         if report.method == "none":
-            self._messages.info(f"The photo index was intact: {report.photos} photos")
+            self._messages.info(f"The photo index was intact: {photo_count(report.photos)}")
         else:
             how = ("rolled back to its newest intact version" if report.method == "rollback"
                    else "rebuilt from the photos")
-            self._messages.info(f"The photo index is repaired: {how}, {report.photos} photos "
+            self._messages.info(f"The photo index is repaired: {how}, {photo_count(report.photos)} "
                                 f"(damaged files kept in {report.moved_aside})")
         self._library_ctl.reload()
         self._loader.ensure_loaded()  # search reads the repaired vectors

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog, QLabel, QMainWindow, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
+from photofinder.units import photo_count
 from photofinder.records import IndexChanges, Photo
 from photofinder.ui import drops, help_dialogs
 from photofinder.ui.api_serving import ApiServing
@@ -383,13 +384,13 @@ class MainWindow(QMainWindow):
             self.search.refresh()
         done = len(changes.added) + len(changes.updated)
         if self.indexer.state == IndexState.LISTING and not changes.cancelled:
-            self.messages.info(f"Listed {done:,} photos; search waits for the model")
+            self.messages.info(f"Listed {photo_count(done)}; search waits for the model")
         elif changes.cancelled and self.indexer.state == IndexState.PAUSED:
-            self.messages.info(f"Indexing paused after {done:,} photos")
+            self.messages.info(f"Indexing paused after {photo_count(done)}")
         elif changes.cancelled and self.indexer.switching_to is None:  # a switch says its own
-            self.messages.info(f"Indexing stopped after {done:,} photos; a rescan carries on")
+            self.messages.info(f"Indexing stopped after {photo_count(done)}; a rescan carries on")
         elif not changes.cancelled and (done or changes.removed):
-            self.messages.info(f"Indexed {done:,} photos, removed {len(changes.removed):,}")
+            self.messages.info(f"Indexed {photo_count(done)}, removed {len(changes.removed):,}")
         if changes.problems:
             self.messages.warning(f"{len(changes.problems):,} files skipped: see View ▸ Issues")
 

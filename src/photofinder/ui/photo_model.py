@@ -20,7 +20,7 @@ from photofinder.presence import offline_folder_of
 from photofinder.records import Photo
 from photofinder.ui.grid_layout import Section
 from photofinder.ui.thumbnails import ThumbnailCache
-from photofinder.units import human_size
+from photofinder.units import human_size, photo_count
 
 PhotoRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -29,10 +29,6 @@ OfflineRole = Qt.ItemDataRole.UserRole + 4  # the offline library folder holding
 MarkRole = Qt.ItemDataRole.UserRole + 5  # (stars, favourite), from ui.marks.MarkCache
 
 URI_LIST = "text/uri-list"
-
-
-def count_label(count: int) -> str:
-    return f"{count:,} photo{'s' if count != 1 else ''}"
 
 
 def month_sections(photos: list[Photo]) -> list[Section]:
@@ -45,7 +41,7 @@ def month_sections(photos: list[Photo]) -> list[Section]:
         end = bisect.bisect_right(photos, (-month_start.timestamp(), "\U0010ffff"), lo=start,
                                   key=key)
         end = max(end, start + 1)
-        sections.append(Section(start, end - start, f"{first:%B %Y} · {count_label(end - start)}"))
+        sections.append(Section(start, end - start, f"{first:%B %Y} · {photo_count(end - start)}"))
         start = end
     return sections
 
