@@ -29,6 +29,8 @@ if [ ! -x "$VENV/bin/pyinstaller" ]; then
     "$VENV/bin/pip" install -q $TORCH_PIP_ARGS
     "$VENV/bin/pip" install -q -e . "pyinstaller>=6" pyinstaller-hooks-contrib
 fi
+# An environment made for an earlier build lacks what pyproject.toml added since.
+"$VENV/bin/pip" install -q -e .
 if "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.version.cuda is None)"; then
     echo "warning: $VENV has a CUDA torch; its CUDA libraries are left out of the bundle" >&2
 fi
