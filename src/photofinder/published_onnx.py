@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -51,7 +52,7 @@ def vocabulary_from_tokenizer(folder: Path) -> Path:
     lines = [m if isinstance(m, str) else " ".join(m) for m in merges[:MERGES]]
     if len(lines) < MERGES:
         raise ModelError(f"{folder / TOKENIZER} is not CLIP's tokenizer ({len(lines)} merges)")
-    partial = target.with_name(f"{target.name}.{threading.get_ident()}.partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
     with gzip.open(partial, "wt", encoding="utf-8") as out:
         out.write("\n".join([MERGES_HEADER, *lines, ""]))
     partial.replace(target)
