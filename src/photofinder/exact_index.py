@@ -17,10 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from photofinder.records import Gate, SearchFilter
-from photofinder.row_filters import below, dates, filter_mask, gate_matrix, gates_passed, to_bools
+from photofinder.row_filters import (
+    RemovalByPath, dates, filter_mask, gate_matrix, gates_passed, to_bools,
+)
 
 
-class ExactIndex:
+class ExactIndex(RemovalByPath):
     """Vectors plus the metadata a search returns, kept in step with one PhotoStore."""
 
     partitioned = False
@@ -66,14 +68,6 @@ class ExactIndex:
             self._metadata = pa.concat_tables([self._metadata, metadata]).combine_chunks()
             self._taken_us = np.concatenate([self._taken_us, taken_us])
             self._has_date = np.concatenate([self._has_date, has_date])
-
-    def remove_paths(self, paths: list[str]) -> None:
-        if paths:
-            self._remove(lambda column: pc.is_in(column, value_set=pa.array(paths, pa.string())))
-
-    def remove_below(self, folder: str) -> None:
-        """Remove ``folder`` itself and every path below it."""
-        self._remove(lambda column: below(column, folder))
 
     def _remove(self, matching) -> None:
         with self._lock:

@@ -13,6 +13,19 @@ from photofinder.geo import EARTH_RADIUS_KM, distance_km
 from photofinder.records import Gate, GeoCircle, SearchFilter
 
 
+class RemovalByPath:
+    """``remove_paths`` and ``remove_below`` for an index whose ``_remove(matching)`` drops
+    the rows that ``matching(path_column)`` selects: both indexes name rows the same way."""
+
+    def remove_paths(self, paths: list[str]) -> None:
+        if paths:
+            self._remove(lambda column: pc.is_in(column, value_set=pa.array(paths, pa.string())))
+
+    def remove_below(self, folder: str) -> None:
+        """Remove ``folder`` itself and every path below it."""
+        self._remove(lambda column: below(column, folder))
+
+
 def filter_mask(metadata: pa.Table, taken_us: np.ndarray, has_date: np.ndarray,
                 search_filter: SearchFilter) -> np.ndarray:
     """A bool per row of ``metadata``: does it pass ``search_filter``?"""

@@ -28,7 +28,9 @@ import torch
 from photofinder.hardware import cpu_has_fast_bf16
 from photofinder.partition_probe import PROBE_SHARE, probed_ranges
 from photofinder.records import Gate, SearchFilter
-from photofinder.row_filters import below, dates, filter_mask, gate_matrix, gates_passed, to_bools
+from photofinder.row_filters import (
+    RemovalByPath, dates, filter_mask, gate_matrix, gates_passed, to_bools,
+)
 
 log = logging.getLogger("photofinder.vector_index")
 
@@ -74,7 +76,7 @@ def fastest_search_dtype(dimension: int) -> torch.dtype:
     return torch.float16 if seconds(torch.float16) < 2 * seconds(torch.float32) else torch.float32
 
 
-class VectorIndex:
+class VectorIndex(RemovalByPath):
     """Vectors plus the metadata a search returns, kept in step with one PhotoStore.
 
     One lock guards the arrays: searches and in-memory updates are short (milliseconds);
@@ -168,14 +170,6 @@ class VectorIndex:
             self._changed(rows.num_rows)
         if partition:
             self.partition_in_background_if_due()
-
-    def remove_paths(self, paths: list[str]) -> None:
-        if paths:
-            self._remove(lambda column: pc.is_in(column, value_set=pa.array(paths, pa.string())))
-
-    def remove_below(self, folder: str) -> None:
-        """Remove ``folder`` itself and every path below it."""
-        self._remove(lambda column: below(column, folder))
 
     def _remove(self, matching) -> None:
         with self._lock:
