@@ -581,7 +581,9 @@ class PhotoStore:
 
     def set_details(self, details: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
         """Store (path, camera, location) read for photos indexed before they were (other
-        columns stay). The vectors in memory are read again by the next search: a one-off."""
+        columns stay). The index in memory swaps just these rows, as ``upsert`` does: an
+        upgrade commits thousands of batches, and reading the whole table after each one
+        made every search between them reload it."""
         if not details:
             return
         data = pa.table({
@@ -592,7 +594,11 @@ class PhotoStore:
         })
         with self._committing("write to"):
             self._table.merge_insert("path").when_matched_update_all().execute(data)
-            self._in_memory = None
+            if self._in_memory is not None:
+                paths = data.column("path").to_pylist()
+                rows = self.rows_of(paths)
+                self._in_memory.remove_paths(paths)
+                self._in_memory.append(rows.filter(rows.column("vector").is_valid()))
             self._maintain_if_due()
 
     def photo_at(self, path: str) -> Photo | None:
