@@ -182,9 +182,11 @@ def read_camera_and_location(path: str | Path) -> tuple[str, tuple[float, float]
             if is_raw_name(str(path)):  # as indexed: the EXIF of the embedded preview
                 import rawpy
 
-                with rawpy.imread(source) as raw:
+                with rawpy.imread(str(path)) as raw:  # by name: a file object is read whole
                     source = io.BytesIO(raw.extract_thumb().data)
             with Image.open(source, formats=_FORMATS) as opened:
+                if opened.format == "PNG" and "exif" not in opened.info:
+                    return "", None  # a PNG's getexif() would decode the pixels to look further
                 exif = opened.getexif()
     except Exception as exc:  # noqa: BLE001 - rawpy's and every plugin's errors: nothing to say
         log.debug("no EXIF read from %s: %s", path, exc)
