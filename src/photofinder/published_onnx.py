@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from photofinder.atomic_file import write_atomically
 from photofinder.backends import ort_session, unit_rows
 from photofinder.clip_tokenizer import MERGES, VOCAB_FILE, ClipTokenizer
 from photofinder.errors import ModelError
@@ -52,10 +51,8 @@ def vocabulary_from_tokenizer(folder: Path) -> Path:
     lines = [m if isinstance(m, str) else " ".join(m) for m in merges[:MERGES]]
     if len(lines) < MERGES:
         raise ModelError(f"{folder / TOKENIZER} is not CLIP's tokenizer ({len(lines)} merges)")
-    partial = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
-    with gzip.open(partial, "wt", encoding="utf-8") as out:
-        out.write("\n".join([MERGES_HEADER, *lines, ""]))
-    partial.replace(target)
+    write_atomically(target, gzip.compress("\n".join([MERGES_HEADER, *lines, ""]).encode("utf-8")),
+                     durable=False)
     return target
 
 
