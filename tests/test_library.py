@@ -159,3 +159,17 @@ def test_a_query_is_looked_up_among_its_own_models_vectors(library, monkeypatch)
     monkeypatch.setattr(library.embedder, "embed_texts", embed_then_switch)
     assert len(library.search_text("a red circle", k=5)) == 5
     assert library.store is other and other.count() == 0
+
+
+def test_the_image_model_is_kept_while_any_index_run_is_under_way(library, tmp_path):
+    """The API frees the model after its own run; a run the window has under way at that
+    moment must keep it, or its next batch loads the model again."""
+    write_photos(tmp_path / "more", 12, seed=77)
+    library.add_folder(tmp_path / "more")
+    during = []
+    library.index([tmp_path / "more"],
+                  on_commit=lambda _changes: during.append(library.release_model()))
+    assert during and not any(during)  # asked mid-run: kept
+    assert library.embedder.is_loaded
+    assert library.release_model()  # no run left: freed
+    assert not library.embedder.is_loaded

@@ -76,6 +76,8 @@ class Library:
         self._rated_vectors: dict[tuple[str, str], np.ndarray | None] = {}
         self._paths_by_id: dict[str, str] = {}
         self._ids_version = -1  # the table version _paths_by_id was read at
+        self._runs = 0  # index runs under way in this process (window, API, watcher)
+        self._runs_lock = threading.Lock()
 
     @property
     def read_only(self) -> bool:
@@ -196,8 +198,10 @@ class Library:
 
     def release_model(self) -> bool:
         """Indexing is done: free the image model until the next photo to embed (an idle
-        window or server keeps only what searching needs)."""
-        return self.embedder.release()
+        window or server keeps only what searching needs). Not while any caller's run is
+        under way here: its next batch would load the model again."""
+        with self._runs_lock:
+            return self._runs == 0 and self.embedder.release()
 
     def prepare_search(self, progress: Callable[[int, int | None], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> None:
@@ -296,9 +300,15 @@ class Library:
         ``embed`` (no model yet) photos are stored without vectors, to browse; the next
         run with ``embed`` gives them their vectors."""
         roots = roots if roots is not None else self.folders()
-        changes = self._indexer(self.store, self.embedder).run(
-            roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child,
-            embed)
+        with self._runs_lock:
+            self._runs += 1
+        try:
+            changes = self._indexer(self.store, self.embedder).run(
+                roots, progress, cancel, on_commit, on_problem, forget_missing, survey_in_child,
+                embed)
+        finally:
+            with self._runs_lock:
+                self._runs -= 1
         if changes.added:
             changes = self._forget_again(changes, on_commit)
             self.user_data.follow_moves(changes.photos)
@@ -386,11 +396,15 @@ class Library:
         raise NotFoundError(f"no indexed photo {reference}")
 
     def _remember(self, query_id: str, query: Query, vector: np.ndarray) -> None:
-        """What a query id stands for, for feedback given later (here, or in another process)."""
+        """What a query id stands for, for feedback given later (here, or in another process).
+        A query already remembered by this process is on disk already: searching it again
+        (scrolling, the window's refreshes) reads and writes no file."""
+        known = query_id in self._recent
         self._recent[query_id] = (query, vector)
         while len(self._recent) > RECENT_QUERIES:
             self._recent.pop(next(iter(self._recent)))
-        RecentQueries(self.paths.data / "recent-queries.json").remember(query_id, query)
+        if not known:
+            RecentQueries(self.paths.data / "recent-queries.json").remember(query_id, query)
 
     def _ratings(self) -> list[Feedback]:
         if self._feedback is None:
