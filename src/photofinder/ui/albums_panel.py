@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.ui.side_panel import section_layout
+from photofinder.units import photo_count
 
 KeyRole = Qt.ItemDataRole.UserRole + 1  # "favourites", ("rated", stars) or an album id
 SmartRole = Qt.ItemDataRole.UserRole + 2
@@ -85,7 +86,7 @@ class AlbumPanel(QWidget):
         """(key, name, photo count or None, smart) for each entry, in order."""
         self.list.clear()
         for key, name, count, smart in entries:
-            detail = "smart album" if smart else f"{count:,} photo{'s' if count != 1 else ''}"
+            detail = "smart album" if smart else photo_count(count)
             item = QListWidgetItem(f"{name}\n{detail}")
             item.setData(KeyRole, key)
             item.setData(SmartRole, smart)

@@ -68,7 +68,7 @@ class FolderPanel(QWidget):
         folder_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         offline_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for folder, count in counts.items():
-            detail = "counting…" if count is None else f"{count:,} photo{'s' if count != 1 else ''}"
+            detail = "counting…" if count is None else photo_count(count)
             is_offline = folder in offline
             if is_offline:
                 detail = f"offline · {detail}" if count else "offline"

@@ -96,13 +96,12 @@ class LibraryController(QObject):
             self._read_again = True
         elif self.is_loaded and listing.order is self.model.order:
             self.model.sync(listing)
-        elif self.is_loaded:
-            self.model.set_library(listing)
         else:
             self.model.set_library(listing)
-            self.is_loaded = True
-            log.info("library read: %d photos in %.0f ms", len(listing.photos), seconds * 1000)
-            self.loaded.emit()
+            if not self.is_loaded:
+                self.is_loaded = True
+                log.info("library read: %d photos in %.0f ms", len(listing.photos), seconds * 1000)
+                self.loaded.emit()
         freeze_long_lived()  # the listing lives until the next read
         self.update_counts()
         if self._read_again:

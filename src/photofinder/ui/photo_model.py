@@ -144,6 +144,11 @@ class PhotoListModel(QAbstractListModel):
         """The photos shown whose paths are among ``paths``, in the order shown."""
         return [p for p in self._photos if p.path in paths]
 
+    def photos_below(self, folder: str) -> list[Photo]:
+        """The photos shown inside ``folder``, in the order shown."""
+        prefix = folder.rstrip("/") + "/"
+        return [p for p in self._photos if p.path.startswith(prefix)]
+
     def set_marks(self, marks) -> None:
         """Show stars and favourites from ``marks`` (a MarkCache), repainting as they change."""
         self._marks = marks

@@ -151,8 +151,8 @@ def part_chips(found, scope: str | None) -> list[tuple[str, str]]:
     query = found.query
     chips = [(_part_label(p), f"text:{p.to_text()}") for p in query.parts]
     chips += [(label, f"text:{text}") for label, text in query.filters.chips()]
-    chips += [(f"in {_folder_name(f)} (named in the search)", "auto") for f in found.auto_folders[:1]]
-    chips += [(f"in {_folder_name(scope)}", "scope")] if scope else []
+    chips += [(f"in {folder_name(f)} (named in the search)", "auto") for f in found.auto_folders[:1]]
+    chips += scope_chip(scope)
     simple = len(query.parts) <= 1 and len(chips) == len(query.parts)
     return [] if simple else chips
 
@@ -163,5 +163,10 @@ def _part_label(part) -> str:
     return f"{sign}{weight}{part.text}"
 
 
-def _folder_name(path: str) -> str:
+def scope_chip(scope: str | None) -> list[tuple[str, str]]:
+    """The removable chip of a folder scope chosen in the side panel."""
+    return [(f"in {folder_name(scope)}", "scope")] if scope else []
+
+
+def folder_name(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] or path

@@ -8,6 +8,8 @@ from PySide6.QtCore import QObject
 
 from photofinder.query import parse_query
 from photofinder.ui.result_rating import ResultRating
+from photofinder.ui.search_bar import folder_name, scope_chip
+from photofinder.units import photo_count
 
 
 class SearchView(QObject):
@@ -41,7 +43,7 @@ class SearchView(QObject):
         if self._query_id is None or not self._search.is_active:
             return
         word = "good" if rating > 5 else "bad"
-        self._messages.info(f"Marked {len(paths)} photo{'s' * (len(paths) != 1)} {word}: "
+        self._messages.info(f"Marked {photo_count(len(paths))} {word}: "
                             "this search and ones like it learn from it")
         by_search: dict[str, list[str]] = {}
         for path in paths:
@@ -70,9 +72,6 @@ class SearchView(QObject):
         if folder is None:
             self._search.clear()  # back to the whole library
             return
-        model = self._library_ctl.model
-        inside = [photo for photo in (model.photo_at(row) for row in range(model.rowCount()))
-                  if photo.path.startswith(folder.rstrip("/") + "/")]
-        name = folder.rstrip("/").rsplit("/", 1)[-1]
-        self._content.show_collection(f"In {name}", inside)
-        self._content.part_chips.set_chips([(f"in {name}", "scope")])
+        inside = self._library_ctl.model.photos_below(folder)
+        self._content.show_collection(f"In {folder_name(folder)}", inside)
+        self._content.part_chips.set_chips(scope_chip(folder))
